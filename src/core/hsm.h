@@ -1,0 +1,49 @@
+/*
+ * The process-wide HSM core: configuration, OpenSSL context, the slots'
+ * tokens and the session table.  C_Initialize creates it, C_Finalize frees
+ * it; every other entry point reaches it through hsm_enter().
+ */
+#ifndef CRATON_CORE_HSM_H
+#define CRATON_CORE_HSM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/util.h"
+#include "config/config.h"
+#include "core/session.h"
+#include "core/token.h"
+#include "crypto/crypto.h"
+#include "pkcs11/pkcs11.h"
+
+struct hsm {
+    pid_t pid; /* process that called C_Initialize */
+    struct config cfg;
+    struct crypto *crypto;
+    struct store_lock *lock; /* NULL when persist_objects is false */
+    size_t slot_count;
+    struct token **tokens; /* index = slot ID */
+    struct session_table *sessions;
+};
+
+/* C_Initialize (spec 5.4): validates args, loads the configuration, opens
+ * the stores and builds the core.  Prints the reason of a failure once to
+ * stderr. */
+CK_RV hsm_initialize(CK_VOID_PTR args) WARN_UNUSED;
+
+/* C_Finalize (spec 5.4). */
+CK_RV hsm_finalize(CK_VOID_PTR reserved) WARN_UNUSED;
+
+/* Entry check of every function but the interface queries: CKR_OK and the
+ * core, or CKR_CRYPTOKI_NOT_INITIALIZED (never initialised, finalised, or
+ * this is a forked child that has not called C_Initialize). */
+CK_RV hsm_enter(struct hsm **out) WARN_UNUSED;
+
+/* The token of slot, or CKR_SLOT_ID_INVALID. */
+CK_RV hsm_token(struct hsm *h, CK_SLOT_ID slot, struct token **out) WARN_UNUSED;
+
+/* Called from the module's unload destructor: finalises if the host did not
+ * and releases OpenSSL. */
+void hsm_unload(void);
+
+#endif

@@ -1,0 +1,255 @@
+#include "core/session.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SESSION_TABLE_MIN_BUCKETS 64
+
+struct session {
+    CK_SESSION_HANDLE handle;
+    CK_SLOT_ID slot;
+    CK_FLAGS flags;
+    struct token *token;
+    atomic_uint refs;
+    pthread_mutex_t lock; /* operation state (later layers) */
+    struct session *next; /* bucket chain, under the table lock */
+};
+
+struct session_table {
+    pthread_rwlock_t lock;
+    struct session **buckets;
+    size_t nbuckets; /* power of two */
+    size_t count;
+    CK_SESSION_HANDLE next_handle;
+};
+
+/* Handles are a counter, spread over the buckets by a 64-bit mixer. */
+static size_t bucket_of(const struct session_table *tab, CK_SESSION_HANDLE h)
+{
+    uint64_t x = h;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & (tab->nbuckets - 1);
+}
+
+CK_RV session_table_new(struct session_table **out)
+{
+    struct session_table *tab = calloc(1, sizeof(*tab));
+    if (tab == NULL)
+        return CKR_HOST_MEMORY;
+    tab->nbuckets = SESSION_TABLE_MIN_BUCKETS;
+    tab->buckets = calloc(tab->nbuckets, sizeof(*tab->buckets));
+    if (tab->buckets == NULL) {
+        free(tab);
+        return CKR_HOST_MEMORY;
+    }
+    tab->next_handle = 1;
+    pthread_rwlock_init(&tab->lock, NULL);
+    *out = tab;
+    return CKR_OK;
+}
+
+static void session_free(struct session *s)
+{
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void session_put(struct session *s)
+{
+    if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
+        session_free(s);
+}
+
+/* Unlinks every session matching slot (all when all is true) into a list;
+ * caller holds the write lock. */
+static struct session *unlink_sessions(struct session_table *tab, bool all, CK_SLOT_ID slot)
+{
+    struct session *out = NULL;
+    for (size_t i = 0; i < tab->nbuckets; i++) {
+        struct session **pp = &tab->buckets[i];
+        while (*pp != NULL) {
+            struct session *s = *pp;
+            if (all || s->slot == slot) {
+                *pp = s->next;
+                s->next = out;
+                out = s;
+                tab->count--;
+            } else {
+                pp = &s->next;
+            }
+        }
+    }
+    return out;
+}
+
+static void finish_closed(struct session *list)
+{
+    while (list != NULL) {
+        struct session *next = list->next;
+        token_session_closed(list->token, (list->flags & CKF_RW_SESSION) != 0);
+        session_put(list);
+        list = next;
+    }
+}
+
+void session_table_free(struct session_table *tab)
+{
+    if (tab == NULL)
+        return;
+    pthread_rwlock_wrlock(&tab->lock);
+    struct session *list = unlink_sessions(tab, true, 0);
+    pthread_rwlock_unlock(&tab->lock);
+    finish_closed(list);
+    pthread_rwlock_destroy(&tab->lock);
+    free(tab->buckets);
+    free(tab);
+}
+
+void session_table_abandon(struct session_table *tab)
+{
+    (void)tab; /* its locks may be held by parent threads that do not exist here */
+}
+
+static void grow(struct session_table *tab)
+{
+    size_t n = tab->nbuckets * 2;
+    struct session **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return; /* keep the longer chains; still correct */
+    struct session **old = tab->buckets;
+    size_t oldn = tab->nbuckets;
+    tab->buckets = b;
+    tab->nbuckets = n;
+    for (size_t i = 0; i < oldn; i++) {
+        while (old[i] != NULL) {
+            struct session *s = old[i];
+            old[i] = s->next;
+            size_t k = bucket_of(tab, s->handle);
+            s->next = b[k];
+            b[k] = s;
+        }
+    }
+    free(old);
+}
+
+CK_RV session_open(struct session_table *tab, struct token *t, CK_SLOT_ID slot, CK_FLAGS flags,
+                   CK_SESSION_HANDLE *out)
+{
+    bool rw = (flags & CKF_RW_SESSION) != 0;
+    struct session *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = token_session_opening(t, rw);
+    if (rv != CKR_OK) {
+        free(s);
+        return rv;
+    }
+    s->slot = slot;
+    s->flags = flags & (CKF_RW_SESSION | CKF_SERIAL_SESSION);
+    s->token = t;
+    atomic_init(&s->refs, 1);
+    pthread_mutex_init(&s->lock, NULL);
+
+    pthread_rwlock_wrlock(&tab->lock);
+    if (tab->count >= tab->nbuckets)
+        grow(tab);
+    s->handle = tab->next_handle++;
+    if (tab->next_handle == CK_INVALID_HANDLE)
+        tab->next_handle = 1;
+    size_t k = bucket_of(tab, s->handle);
+    s->next = tab->buckets[k];
+    tab->buckets[k] = s;
+    tab->count++;
+    *out = s->handle;
+    pthread_rwlock_unlock(&tab->lock);
+    return CKR_OK;
+}
+
+CK_RV session_get(struct session_table *tab, CK_SESSION_HANDLE h, struct session **out)
+{
+    CK_RV rv = CKR_SESSION_HANDLE_INVALID;
+    if (h == CK_INVALID_HANDLE)
+        return rv;
+    pthread_rwlock_rdlock(&tab->lock);
+    for (struct session *s = tab->buckets[bucket_of(tab, h)]; s != NULL; s = s->next) {
+        if (s->handle == h) {
+            atomic_fetch_add(&s->refs, 1);
+            *out = s;
+            rv = CKR_OK;
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&tab->lock);
+    return rv;
+}
+
+CK_RV session_close(struct session_table *tab, CK_SESSION_HANDLE h)
+{
+    struct session *found = NULL;
+    pthread_rwlock_wrlock(&tab->lock);
+    if (h != CK_INVALID_HANDLE) {
+        for (struct session **pp = &tab->buckets[bucket_of(tab, h)]; *pp != NULL;
+             pp = &(*pp)->next) {
+            if ((*pp)->handle == h) {
+                found = *pp;
+                *pp = found->next;
+                found->next = NULL;
+                tab->count--;
+                break;
+            }
+        }
+    }
+    pthread_rwlock_unlock(&tab->lock);
+    if (found == NULL)
+        return CKR_SESSION_HANDLE_INVALID;
+    finish_closed(found);
+    return CKR_OK;
+}
+
+void session_close_all(struct session_table *tab, CK_SLOT_ID slot)
+{
+    pthread_rwlock_wrlock(&tab->lock);
+    struct session *list = unlink_sessions(tab, false, slot);
+    pthread_rwlock_unlock(&tab->lock);
+    finish_closed(list);
+}
+
+struct token *session_token(const struct session *s)
+{
+    return s->token;
+}
+
+CK_SLOT_ID session_slot(const struct session *s)
+{
+    return s->slot;
+}
+
+bool session_is_rw(const struct session *s)
+{
+    return (s->flags & CKF_RW_SESSION) != 0;
+}
+
+CK_STATE session_state(const struct session *s)
+{
+    enum token_login l = token_login_state(s->token);
+    if (session_is_rw(s)) {
+        if (l == TOKEN_SO)
+            return CKS_RW_SO_FUNCTIONS;
+        return l == TOKEN_USER ? CKS_RW_USER_FUNCTIONS : CKS_RW_PUBLIC_SESSION;
+    }
+    return l == TOKEN_USER ? CKS_RO_USER_FUNCTIONS : CKS_RO_PUBLIC_SESSION;
+}
+
+void session_info(const struct session *s, CK_SESSION_INFO *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->slotID = s->slot;
+    info->state = session_state(s);
+    info->flags = s->flags;
+    info->ulDeviceError = 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * Sessions: a handle table (hash map under a reader/writer lock, lookups in
+ * parallel) of reference-counted sessions, each with its own lock for the
+ * operation state later layers keep in it.
+ */
+#ifndef CRATON_CORE_SESSION_H
+#define CRATON_CORE_SESSION_H
+
+#include <stdbool.h>
+
+#include "common/util.h"
+#include "core/token.h"
+#include "pkcs11/pkcs11.h"
+
+struct session;
+struct session_table;
+
+/* Creates an empty table.  Returns CKR_OK or CKR_HOST_MEMORY. */
+CK_RV session_table_new(struct session_table **out) WARN_UNUSED;
+
+/* Closes every session and frees the table (NULL-safe). */
+void session_table_free(struct session_table *tab);
+
+/* After fork(): frees nothing that another thread of the parent may have
+ * locked; the table is simply forgotten (NULL-safe). */
+void session_table_abandon(struct session_table *tab);
+
+/* Opens a session on token t of slot (C_OpenSession rules, spec 5.7). */
+CK_RV session_open(struct session_table *tab, struct token *t, CK_SLOT_ID slot, CK_FLAGS flags,
+                   CK_SESSION_HANDLE *out) WARN_UNUSED;
+
+/* Looks h up and takes a reference: CKR_SESSION_HANDLE_INVALID when unknown.
+ * Release with session_put. */
+CK_RV session_get(struct session_table *tab, CK_SESSION_HANDLE h, struct session **out) WARN_UNUSED;
+void session_put(struct session *s);
+
+/* C_CloseSession / C_CloseAllSessions. */
+CK_RV session_close(struct session_table *tab, CK_SESSION_HANDLE h) WARN_UNUSED;
+void session_close_all(struct session_table *tab, CK_SLOT_ID slot);
+
+struct token *session_token(const struct session *s);
+CK_SLOT_ID session_slot(const struct session *s);
+bool session_is_rw(const struct session *s);
+
+/* CKS_* state from the R/W flag and the token's login state. */
+CK_STATE session_state(const struct session *s);
+void session_info(const struct session *s, CK_SESSION_INFO *info);
+
+#endif

@@ -1,0 +1,572 @@
+#include "core/token.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TOKEN_MANUFACTURER "Craton HSM Project"
+#define TOKEN_MODEL "Craton HSM"
+#define TOKEN_SLOT_DESCRIPTION "Craton HSM software slot"
+#define TOKEN_VERSION_MAJOR 0
+#define TOKEN_VERSION_MINOR 1
+/* PBKDF2 output: verifier || key-encryption key, from one run. */
+#define TOKEN_KDF_OUT (STORE_VERIFIER_LEN + CRYPTO_KEY_LEN)
+#define TOKEN_OMK_AAD_PREFIX "craton-hsm/omk/v1"
+
+struct token {
+    CK_SLOT_ID id;
+    const struct config *cfg;
+    struct crypto *crypto;
+    struct store *store;
+    char serial[CONFIG_SERIAL_MAX + 1];
+    pthread_mutex_t auth_lock;
+    pthread_rwlock_t state_lock;
+    /* under state_lock: */
+    struct store_token rec;
+    enum token_login login;
+    unsigned char *omk; /* secure heap; set while USER or SO is logged in */
+    unsigned long sessions, rw_sessions;
+};
+
+static enum store_role role_of(CK_USER_TYPE user)
+{
+    return user == CKU_SO ? STORE_ROLE_SO : STORE_ROLE_USER;
+}
+
+static bool pin_locked(const struct token *t, enum store_role role)
+{
+    return t->rec.pin[role].failed >= t->cfg->max_failed_logins;
+}
+
+/* Serial of slot N: serial_number itself with one slot, "<serial>-N"
+ * (keeping the rightmost 16 characters) with several, so slots differ. */
+static void make_serial(struct token *t)
+{
+    const char *base = t->cfg->serial_number;
+    if (t->cfg->slot_count <= 1) {
+        snprintf(t->serial, sizeof(t->serial), "%s", base);
+        return;
+    }
+    char buf[CONFIG_SERIAL_MAX + 24];
+    int n = snprintf(buf, sizeof(buf), "%.16s-%lu", base, (unsigned long)t->id);
+    size_t len = n < 0 ? 0 : (size_t)n;
+    const char *tail = len > CONFIG_SERIAL_MAX ? buf + len - CONFIG_SERIAL_MAX : buf;
+    memcpy(t->serial, tail, strlen(tail) + 1);
+}
+
+CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto,
+                struct store *st, struct token **out)
+{
+    struct token *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        store_close(st);
+        return CKR_HOST_MEMORY;
+    }
+    t->id = id;
+    t->cfg = cfg;
+    t->crypto = crypto;
+    t->store = st;
+    pthread_mutex_init(&t->auth_lock, NULL);
+    pthread_rwlock_init(&t->state_lock, NULL);
+    make_serial(t);
+    if (st != NULL) {
+        CK_RV rv = store_load_token(st, &t->rec);
+        if (rv != CKR_OK) {
+            token_free(t);
+            return rv;
+        }
+    }
+    *out = t;
+    return CKR_OK;
+}
+
+static void token_release(struct token *t, bool close_store)
+{
+    if (t == NULL)
+        return;
+    crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
+    crypto_wipe(&t->rec, sizeof(t->rec));
+    if (close_store) {
+        store_close(t->store);
+        pthread_rwlock_destroy(&t->state_lock);
+        pthread_mutex_destroy(&t->auth_lock);
+    } else {
+        store_abandon(t->store);
+    }
+    free(t);
+}
+
+void token_free(struct token *t)
+{
+    token_release(t, true);
+}
+
+void token_abandon(struct token *t)
+{
+    token_release(t, false);
+}
+
+void token_slot_info(struct token *t, CK_SLOT_INFO *info)
+{
+    memset(info, 0, sizeof(*info));
+    char desc[64];
+    snprintf(desc, sizeof(desc), "%s %lu", TOKEN_SLOT_DESCRIPTION, (unsigned long)t->id);
+    util_pad(info->slotDescription, sizeof(info->slotDescription), desc, sizeof(desc));
+    util_pad(info->manufacturerID, sizeof(info->manufacturerID), TOKEN_MANUFACTURER,
+             sizeof(TOKEN_MANUFACTURER));
+    info->flags = CKF_TOKEN_PRESENT;
+    info->hardwareVersion.major = TOKEN_VERSION_MAJOR;
+    info->hardwareVersion.minor = TOKEN_VERSION_MINOR;
+    info->firmwareVersion = info->hardwareVersion;
+}
+
+static CK_FLAGS pin_flags(const struct token *t, enum store_role role)
+{
+    unsigned long failed = t->rec.pin[role].failed;
+    unsigned long max = t->cfg->max_failed_logins;
+    bool so = role == STORE_ROLE_SO;
+    CK_FLAGS f = 0;
+    if (failed >= max)
+        f |= so ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED;
+    else if (failed + 1 == max)
+        f |= so ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY;
+    if (failed > 0 && failed < max)
+        f |= so ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW;
+    return f;
+}
+
+void token_info(struct token *t, CK_TOKEN_INFO *info)
+{
+    memset(info, 0, sizeof(*info));
+    pthread_rwlock_rdlock(&t->state_lock);
+    if (t->rec.initialized)
+        memcpy(info->label, t->rec.label, sizeof(info->label));
+    else
+        util_pad(info->label, sizeof(info->label), t->cfg->label, sizeof(t->cfg->label));
+    util_pad(info->manufacturerID, sizeof(info->manufacturerID), TOKEN_MANUFACTURER,
+             sizeof(TOKEN_MANUFACTURER));
+    util_pad(info->model, sizeof(info->model), TOKEN_MODEL, sizeof(TOKEN_MODEL));
+    util_pad(info->serialNumber, sizeof(info->serialNumber), t->serial, sizeof(t->serial));
+    info->flags = CKF_RNG | CKF_LOGIN_REQUIRED | CKF_CLOCK_ON_TOKEN;
+    if (t->rec.initialized)
+        info->flags |= CKF_TOKEN_INITIALIZED | pin_flags(t, STORE_ROLE_SO);
+    if (t->rec.pin[STORE_ROLE_USER].set)
+        info->flags |= CKF_USER_PIN_INITIALIZED | pin_flags(t, STORE_ROLE_USER);
+    info->ulMaxSessionCount = t->cfg->max_sessions;
+    info->ulSessionCount = t->sessions;
+    info->ulMaxRwSessionCount = t->cfg->max_rw_sessions;
+    info->ulRwSessionCount = t->rw_sessions;
+    pthread_rwlock_unlock(&t->state_lock);
+    info->ulMaxPinLen = t->cfg->pin_max_length;
+    info->ulMinPinLen = t->cfg->pin_min_length;
+    info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+    info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+    info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+    info->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+    info->hardwareVersion.major = TOKEN_VERSION_MAJOR;
+    info->hardwareVersion.minor = TOKEN_VERSION_MINOR;
+    info->firmwareVersion = info->hardwareVersion;
+    time_t now = time(NULL);
+    struct tm tm;
+    char clock[20];
+    gmtime_r(&now, &tm);
+    strftime(clock, sizeof(clock), "%Y%m%d%H%M%S00", &tm);
+    memcpy(info->utcTime, clock, sizeof(info->utcTime));
+}
+
+enum token_login token_login_state(struct token *t)
+{
+    pthread_rwlock_rdlock(&t->state_lock);
+    enum token_login l = t->login;
+    pthread_rwlock_unlock(&t->state_lock);
+    return l;
+}
+
+CK_RV token_session_opening(struct token *t, bool rw)
+{
+    CK_RV rv = CKR_OK;
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (!t->rec.initialized)
+        rv = CKR_TOKEN_NOT_RECOGNIZED;
+    else if (!rw && t->login == TOKEN_SO)
+        rv = CKR_SESSION_READ_WRITE_SO_EXISTS;
+    else if (t->sessions >= t->cfg->max_sessions)
+        rv = CKR_SESSION_COUNT;
+    else if (rw && t->rw_sessions >= t->cfg->max_rw_sessions)
+        rv = CKR_SESSION_COUNT;
+    if (rv == CKR_OK) {
+        t->sessions++;
+        if (rw)
+            t->rw_sessions++;
+    }
+    pthread_rwlock_unlock(&t->state_lock);
+    return rv;
+}
+
+/* Drops the login state and the OMK; caller holds state_lock for writing. */
+static void logout_locked(struct token *t)
+{
+    crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
+    t->omk = NULL;
+    t->login = TOKEN_PUBLIC;
+}
+
+void token_session_closed(struct token *t, bool rw)
+{
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->sessions > 0)
+        t->sessions--;
+    if (rw && t->rw_sessions > 0)
+        t->rw_sessions--;
+    if (t->sessions == 0)
+        logout_locked(t);
+    pthread_rwlock_unlock(&t->state_lock);
+}
+
+static bool pin_len_ok(const struct token *t, CK_ULONG len)
+{
+    return len >= t->cfg->pin_min_length && len <= t->cfg->pin_max_length;
+}
+
+static void omk_aad(const struct token *t, enum store_role role, unsigned char *aad, size_t *len)
+{
+    size_t n = sizeof(TOKEN_OMK_AAD_PREFIX) - 1;
+    memcpy(aad, TOKEN_OMK_AAD_PREFIX, n);
+    uint64_t slot = t->id;
+    for (int i = 7; i >= 0; i--)
+        aad[n++] = (unsigned char)(slot >> (8 * i));
+    aad[n++] = (unsigned char)role;
+    *len = n;
+}
+
+/* Derives verifier || KEK from pin with p's salt and iteration count. */
+static CK_RV derive(struct token *t, const struct store_pin *p, const CK_UTF8CHAR *pin,
+                    CK_ULONG len, unsigned char out[TOKEN_KDF_OUT])
+{
+    return crypto_pbkdf2_sha256(t->crypto, pin, len, p->salt, sizeof(p->salt), p->iterations, out,
+                                TOKEN_KDF_OUT);
+}
+
+/* Fills p with a fresh salt, the verifier of pin and omk wrapped under the
+ * PIN's KEK; failures are reset. */
+static CK_RV make_pin(struct token *t, enum store_role role, const CK_UTF8CHAR *pin, CK_ULONG len,
+                      const unsigned char omk[CRYPTO_KEY_LEN], struct store_pin *p)
+{
+    unsigned char kdf[TOKEN_KDF_OUT];
+    unsigned char aad[64];
+    size_t aad_len;
+    memset(p, 0, sizeof(*p));
+    p->iterations = t->cfg->pbkdf2_iterations;
+    CK_RV rv = crypto_random(t->crypto, p->salt, sizeof(p->salt), false);
+    if (rv == CKR_OK)
+        rv = derive(t, p, pin, len, kdf);
+    if (rv == CKR_OK) {
+        memcpy(p->verifier, kdf, STORE_VERIFIER_LEN);
+        omk_aad(t, role, aad, &aad_len);
+        rv = crypto_wrap_key(t->crypto, kdf + STORE_VERIFIER_LEN, omk, aad, aad_len,
+                             p->wrapped_omk);
+    }
+    p->set = rv == CKR_OK;
+    crypto_wipe(kdf, sizeof(kdf));
+    return rv;
+}
+
+/* Records one failure for role, durably, before any PIN check. */
+static CK_RV count_failure(struct token *t, enum store_role role)
+{
+    unsigned long failed = 0;
+    CK_RV rv = CKR_OK;
+    if (t->store != NULL)
+        rv = store_count_failure(t->store, role, &failed);
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (rv == CKR_OK)
+        t->rec.pin[role].failed = t->store != NULL ? failed : t->rec.pin[role].failed + 1;
+    pthread_rwlock_unlock(&t->state_lock);
+    return rv;
+}
+
+static CK_RV reset_failures(struct token *t, enum store_role role)
+{
+    CK_RV rv = CKR_OK;
+    if (t->store != NULL)
+        rv = store_reset_failures(t->store, role);
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (rv == CKR_OK)
+        t->rec.pin[role].failed = 0;
+    pthread_rwlock_unlock(&t->state_lock);
+    return rv;
+}
+
+/*
+ * Checks pin against the stored verifier of role, counting the attempt
+ * first.  On success returns CKR_OK with the failure counter reset and, if
+ * omk is non-NULL, the unwrapped OMK in it.  Caller holds auth_lock and has
+ * checked that role has a PIN and is not locked.
+ */
+static CK_RV verify_pin(struct token *t, enum store_role role, const CK_UTF8CHAR *pin,
+                        CK_ULONG len, unsigned char *omk)
+{
+    unsigned char kdf[TOKEN_KDF_OUT];
+    unsigned char aad[64];
+    size_t aad_len;
+    struct store_pin p;
+    pthread_rwlock_rdlock(&t->state_lock);
+    p = t->rec.pin[role];
+    pthread_rwlock_unlock(&t->state_lock);
+
+    CK_RV rv = count_failure(t, role);
+    if (rv != CKR_OK)
+        goto out;
+    /* PINs longer than any policy allows are wrong without hashing them. */
+    if (len > TOKEN_PIN_ABI_MAX) {
+        rv = CKR_PIN_INCORRECT;
+    } else {
+        rv = derive(t, &p, pin, len, kdf);
+        if (rv == CKR_OK && !crypto_equal(kdf, p.verifier, STORE_VERIFIER_LEN))
+            rv = CKR_PIN_INCORRECT;
+    }
+    if (rv == CKR_PIN_INCORRECT) {
+        pthread_rwlock_rdlock(&t->state_lock);
+        if (pin_locked(t, role))
+            rv = CKR_PIN_LOCKED;
+        pthread_rwlock_unlock(&t->state_lock);
+        goto out;
+    }
+    if (rv != CKR_OK)
+        goto out;
+    if (omk != NULL) {
+        omk_aad(t, role, aad, &aad_len);
+        rv = crypto_unwrap_key(t->crypto, kdf + STORE_VERIFIER_LEN, p.wrapped_omk, aad, aad_len,
+                               omk);
+        if (rv != CKR_OK) {
+            util_log("slot %lu: the PIN verified but the wrapped object key does not: the "
+                     "token record is damaged",
+                     (unsigned long)t->id);
+            goto out;
+        }
+    }
+    rv = reset_failures(t, role);
+out:
+    crypto_wipe(kdf, sizeof(kdf));
+    crypto_wipe(&p, sizeof(p));
+    return rv;
+}
+
+CK_RV token_init(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
+                 const CK_UTF8CHAR *label)
+{
+    CK_RV rv = CKR_OK;
+    unsigned char *omk = NULL;
+    struct store_token rec;
+    memset(&rec, 0, sizeof(rec));
+
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_rdlock(&t->state_lock);
+    bool initialized = t->rec.initialized;
+    if (t->sessions > 0)
+        rv = CKR_SESSION_EXISTS;
+    else if (initialized && pin_locked(t, STORE_ROLE_SO))
+        rv = CKR_PIN_LOCKED;
+    pthread_rwlock_unlock(&t->state_lock);
+    if (rv != CKR_OK)
+        goto out;
+
+    if (initialized) {
+        /* Verify the current SO PIN before anything is destroyed. */
+        rv = verify_pin(t, STORE_ROLE_SO, pin, pin_len, NULL);
+        if (rv != CKR_OK)
+            goto out;
+    }
+    if (!pin_len_ok(t, pin_len)) {
+        rv = CKR_PIN_LEN_RANGE;
+        goto out;
+    }
+    omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
+    if (omk == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    rv = crypto_random(t->crypto, omk, CRYPTO_KEY_LEN, true);
+    if (rv != CKR_OK)
+        goto out;
+    rec.initialized = true;
+    util_pad(rec.label, sizeof(rec.label), (const char *)label, sizeof(rec.label));
+    rv = make_pin(t, STORE_ROLE_SO, pin, pin_len, omk, &rec.pin[STORE_ROLE_SO]);
+    if (rv != CKR_OK)
+        goto out;
+
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->sessions > 0) {
+        rv = CKR_SESSION_EXISTS; /* a session was opened meanwhile */
+    } else {
+        /* One transaction replaces the record: the old OMK's wrappings are
+         * gone with it, so nothing encrypted under it can be read again. */
+        if (t->store != NULL)
+            rv = store_save_token(t->store, &rec);
+        if (rv == CKR_OK) {
+            t->rec = rec;
+            logout_locked(t);
+        }
+    }
+    pthread_rwlock_unlock(&t->state_lock);
+out:
+    pthread_mutex_unlock(&t->auth_lock);
+    crypto_secret_free(omk, CRYPTO_KEY_LEN);
+    crypto_wipe(&rec, sizeof(rec));
+    return rv;
+}
+
+CK_RV token_login(struct token *t, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK_ULONG pin_len)
+{
+    CK_RV rv = CKR_OK;
+    enum store_role role = role_of(user);
+    enum token_login want = user == CKU_SO ? TOKEN_SO : TOKEN_USER;
+    unsigned char *omk = NULL;
+
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_rdlock(&t->state_lock);
+    if (!t->rec.initialized)
+        rv = CKR_TOKEN_NOT_RECOGNIZED;
+    else if (t->login == want)
+        rv = CKR_USER_ALREADY_LOGGED_IN;
+    else if (t->login != TOKEN_PUBLIC)
+        rv = CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+    else if (user == CKU_SO && t->sessions > t->rw_sessions)
+        rv = CKR_SESSION_READ_ONLY_EXISTS;
+    else if (!t->rec.pin[role].set)
+        rv = CKR_USER_PIN_NOT_INITIALIZED;
+    else if (pin_locked(t, role))
+        rv = CKR_PIN_LOCKED;
+    pthread_rwlock_unlock(&t->state_lock);
+    if (rv != CKR_OK)
+        goto out;
+
+    omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
+    if (omk == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    rv = verify_pin(t, role, pin, pin_len, omk);
+    if (rv != CKR_OK)
+        goto out;
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->sessions == 0) {
+        rv = CKR_SESSION_HANDLE_INVALID; /* the last session closed meanwhile */
+    } else {
+        crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
+        t->omk = omk;
+        omk = NULL;
+        t->login = want;
+    }
+    pthread_rwlock_unlock(&t->state_lock);
+out:
+    pthread_mutex_unlock(&t->auth_lock);
+    crypto_secret_free(omk, CRYPTO_KEY_LEN);
+    return rv;
+}
+
+CK_RV token_logout(struct token *t)
+{
+    CK_RV rv = CKR_OK;
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->login == TOKEN_PUBLIC)
+        rv = CKR_USER_NOT_LOGGED_IN;
+    else
+        logout_locked(t);
+    pthread_rwlock_unlock(&t->state_lock);
+    return rv;
+}
+
+/* Saves rec as the token's record (persisting it first); state_lock free. */
+static CK_RV commit_record(struct token *t, const struct store_token *rec)
+{
+    CK_RV rv = CKR_OK;
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->store != NULL)
+        rv = store_save_token(t->store, rec);
+    if (rv == CKR_OK)
+        t->rec = *rec;
+    pthread_rwlock_unlock(&t->state_lock);
+    return rv;
+}
+
+CK_RV token_init_pin(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len)
+{
+    CK_RV rv = CKR_OK;
+    unsigned char *omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
+    struct store_token rec;
+    if (omk == NULL)
+        return CKR_HOST_MEMORY;
+
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_rdlock(&t->state_lock);
+    if (t->login != TOKEN_SO || t->omk == NULL)
+        rv = CKR_USER_NOT_LOGGED_IN;
+    else
+        memcpy(omk, t->omk, CRYPTO_KEY_LEN);
+    rec = t->rec;
+    pthread_rwlock_unlock(&t->state_lock);
+    if (rv != CKR_OK)
+        goto out;
+    if (!pin_len_ok(t, pin_len)) {
+        rv = CKR_PIN_LEN_RANGE;
+        goto out;
+    }
+    rv = make_pin(t, STORE_ROLE_USER, pin, pin_len, omk, &rec.pin[STORE_ROLE_USER]);
+    if (rv == CKR_OK)
+        rv = commit_record(t, &rec);
+out:
+    pthread_mutex_unlock(&t->auth_lock);
+    crypto_secret_free(omk, CRYPTO_KEY_LEN);
+    crypto_wipe(&rec, sizeof(rec));
+    return rv;
+}
+
+CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin,
+                    CK_ULONG old_len, const CK_UTF8CHAR *new_pin, CK_ULONG new_len)
+{
+    CK_RV rv = CKR_OK;
+    unsigned char *omk = NULL;
+    struct store_token rec;
+    memset(&rec, 0, sizeof(rec));
+    if (!session_rw)
+        return CKR_SESSION_READ_ONLY;
+
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_rdlock(&t->state_lock);
+    enum store_role role = t->login == TOKEN_SO ? STORE_ROLE_SO : STORE_ROLE_USER;
+    if (!t->rec.pin[role].set)
+        rv = CKR_USER_PIN_NOT_INITIALIZED;
+    else if (pin_locked(t, role))
+        rv = CKR_PIN_LOCKED;
+    pthread_rwlock_unlock(&t->state_lock);
+    if (rv != CKR_OK)
+        goto out;
+    if (!pin_len_ok(t, new_len)) {
+        rv = CKR_PIN_LEN_RANGE;
+        goto out;
+    }
+    omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
+    if (omk == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    rv = verify_pin(t, role, old_pin, old_len, omk);
+    if (rv != CKR_OK)
+        goto out;
+    pthread_rwlock_rdlock(&t->state_lock);
+    rec = t->rec;
+    pthread_rwlock_unlock(&t->state_lock);
+    /* Only the OMK's wrapping changes: the objects stay as they are. */
+    rv = make_pin(t, role, new_pin, new_len, omk, &rec.pin[role]);
+    if (rv == CKR_OK)
+        rv = commit_record(t, &rec);
+out:
+    pthread_mutex_unlock(&t->auth_lock);
+    crypto_secret_free(omk, CRYPTO_KEY_LEN);
+    crypto_wipe(&rec, sizeof(rec));
+    return rv;
+}

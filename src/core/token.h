@@ -1,0 +1,80 @@
+/*
+ * One slot and its token: PIN verifiers, lockout counters, the login state
+ * of this application, session counts and the object master key (OMK).
+ *
+ * Locking: auth_lock serialises the PIN operations (login, PIN set/init,
+ * token init), which run PBKDF2 outside the state lock; state_lock (a
+ * reader/writer lock) guards everything else and is held only briefly.
+ */
+#ifndef CRATON_CORE_TOKEN_H
+#define CRATON_CORE_TOKEN_H
+
+#include <stdbool.h>
+
+#include "common/util.h"
+#include "config/config.h"
+#include "crypto/crypto.h"
+#include "pkcs11/pkcs11.h"
+#include "store/store.h"
+
+#define TOKEN_PIN_ABI_MAX 256 /* longest PIN we look at, whatever the policy */
+
+enum token_login {
+    TOKEN_PUBLIC,
+    TOKEN_USER,
+    TOKEN_SO,
+};
+
+struct token;
+
+/* Creates the token of slot id.  cfg and crypto must outlive the token; st
+ * (NULL when persist_objects is false) becomes the token's.  Loads the
+ * persisted record.  Returns CKR_OK, CKR_HOST_MEMORY or CKR_DEVICE_ERROR. */
+CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto,
+                struct store *st, struct token **out) WARN_UNUSED;
+
+/* Frees the token, wiping its secrets and closing its store (NULL-safe). */
+void token_free(struct token *t);
+
+/* After fork(): frees the memory without using the inherited store
+ * connection (NULL-safe). */
+void token_abandon(struct token *t);
+
+/* C_GetSlotInfo / C_GetTokenInfo contents. */
+void token_slot_info(struct token *t, CK_SLOT_INFO *info);
+void token_info(struct token *t, CK_TOKEN_INFO *info);
+
+/* Current login state of this application on the token. */
+enum token_login token_login_state(struct token *t);
+
+/* Session bookkeeping, called by the session table.  token_session_opening
+ * checks the limits and the SO/R-O rule and counts the session:
+ * CKR_TOKEN_NOT_RECOGNIZED, CKR_SESSION_COUNT,
+ * CKR_SESSION_READ_WRITE_SO_EXISTS.  token_session_closed uncounts it and
+ * logs the application out when it was the last one. */
+CK_RV token_session_opening(struct token *t, bool rw) WARN_UNUSED;
+void token_session_closed(struct token *t, bool rw);
+
+/* C_InitToken semantics (spec 5.6): verifies the current SO PIN before
+ * destroying anything, needs no session open on the slot, then re-creates
+ * the token under a fresh OMK.  label is 32 bytes as the spec says (read up
+ * to a NUL, blank-padded). */
+CK_RV token_init(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
+                 const CK_UTF8CHAR *label) WARN_UNUSED;
+
+/* C_Login (spec 5.6) for CKU_SO / CKU_USER. */
+CK_RV token_login(struct token *t, CK_USER_TYPE user, const CK_UTF8CHAR *pin,
+                  CK_ULONG pin_len) WARN_UNUSED;
+
+/* C_Logout: CKR_USER_NOT_LOGGED_IN when public. */
+CK_RV token_logout(struct token *t) WARN_UNUSED;
+
+/* C_InitPIN: the SO sets (or resets, unlocking) the user PIN. */
+CK_RV token_init_pin(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len) WARN_UNUSED;
+
+/* C_SetPIN: changes the PIN of the logged-in role, or the user PIN when
+ * public; session_rw is the calling session's R/W flag. */
+CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin,
+                    CK_ULONG old_len, const CK_UTF8CHAR *new_pin, CK_ULONG new_len) WARN_UNUSED;
+
+#endif

@@ -1,0 +1,215 @@
+#include "crypto/crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/provider.h>
+#include <openssl/rand.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Secure heap size: room for the OMKs of 256 slots and operation keys. */
+#define CRYPTO_SECURE_HEAP_SIZE (256 * 1024)
+#define CRYPTO_SECURE_HEAP_MIN 16
+/* Bytes per prediction-resistant request (each one reseeds first). */
+#define CRYPTO_DRBG_CHUNK 4096
+
+struct crypto {
+    OSSL_LIB_CTX *libctx;
+    OSSL_PROVIDER *provider;
+    EVP_KDF *pbkdf2;
+    EVP_CIPHER *aes256gcm;
+};
+
+static bool global_done;
+static bool secure_heap;
+
+CK_RV crypto_global_init(void)
+{
+    if (global_done)
+        return CKR_OK;
+    /* First OpenSSL call of this image: never read a config file, never
+     * register an atexit handler (our code may be unloaded before exit). */
+    uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT;
+    if (OPENSSL_init_crypto(opts, NULL) != 1)
+        return CKR_GENERAL_ERROR;
+    secure_heap = CRYPTO_secure_malloc_init(CRYPTO_SECURE_HEAP_SIZE, CRYPTO_SECURE_HEAP_MIN) != 0;
+    global_done = true;
+    return CKR_OK;
+}
+
+void crypto_global_cleanup(void)
+{
+    if (!global_done)
+        return;
+    if (secure_heap)
+        CRYPTO_secure_malloc_done();
+    OPENSSL_cleanup();
+    global_done = false;
+}
+
+CK_RV crypto_new(struct crypto **out)
+{
+    CK_RV rv = CKR_GENERAL_ERROR;
+    struct crypto *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return CKR_HOST_MEMORY;
+    c->libctx = OSSL_LIB_CTX_new();
+    if (c->libctx == NULL)
+        goto out;
+    c->provider = OSSL_PROVIDER_load(c->libctx, "default");
+    if (c->provider == NULL)
+        goto out;
+    if (RAND_set_DRBG_type(c->libctx, "HMAC-DRBG", NULL, NULL, "SHA256") != 1)
+        goto out;
+    c->pbkdf2 = EVP_KDF_fetch(c->libctx, OSSL_KDF_NAME_PBKDF2, NULL);
+    c->aes256gcm = EVP_CIPHER_fetch(c->libctx, "AES-256-GCM", NULL);
+    if (c->pbkdf2 == NULL || c->aes256gcm == NULL)
+        goto out;
+    /* Instantiate the DRBG chain now, so a broken entropy source fails
+     * C_Initialize rather than the first key generation. */
+    unsigned char probe[16];
+    if (RAND_priv_bytes_ex(c->libctx, probe, sizeof(probe), 256) != 1)
+        goto out;
+    crypto_wipe(probe, sizeof(probe));
+    *out = c;
+    c = NULL;
+    rv = CKR_OK;
+out:
+    crypto_free(c);
+    return rv;
+}
+
+void crypto_free(struct crypto *c)
+{
+    if (c == NULL)
+        return;
+    EVP_CIPHER_free(c->aes256gcm);
+    EVP_KDF_free(c->pbkdf2);
+    if (c->provider != NULL)
+        OSSL_PROVIDER_unload(c->provider);
+    OSSL_LIB_CTX_free(c->libctx);
+    free(c);
+}
+
+CK_RV crypto_random(struct crypto *c, void *buf, size_t len, bool prediction_resistance)
+{
+    if (len == 0)
+        return CKR_OK;
+    if (prediction_resistance) {
+        EVP_RAND_CTX *drbg = RAND_get0_private(c->libctx);
+        if (drbg == NULL)
+            return CKR_DEVICE_ERROR;
+        unsigned char *p = buf;
+        const size_t max = CRYPTO_DRBG_CHUNK;
+        while (len > 0) {
+            size_t n = len < max ? len : max;
+            if (EVP_RAND_generate(drbg, p, n, 256, 1, NULL, 0) != 1)
+                return CKR_DEVICE_ERROR;
+            p += n;
+            len -= n;
+        }
+        return CKR_OK;
+    }
+    return RAND_priv_bytes_ex(c->libctx, buf, len, 256) == 1 ? CKR_OK : CKR_DEVICE_ERROR;
+}
+
+CK_RV crypto_pbkdf2_sha256(struct crypto *c, const void *secret, size_t secret_len,
+                           const unsigned char *salt, size_t salt_len, unsigned long iterations,
+                           unsigned char *out, size_t outlen)
+{
+    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(c->pbkdf2);
+    if (kctx == NULL)
+        return CKR_HOST_MEMORY;
+    uint64_t iter = iterations;
+    int no_check = 1; /* PINs shorter than SP 800-132's 112 bits are policy, not ours to refuse */
+    static const char digest[] = "SHA256";
+    unsigned char empty = 0;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
+                                          secret_len ? (void *)secret : &empty, secret_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
+        OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_ITER, &iter),
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0),
+        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_PKCS5, &no_check),
+        OSSL_PARAM_construct_end(),
+    };
+    CK_RV rv = EVP_KDF_derive(kctx, out, outlen, params) == 1 ? CKR_OK : CKR_DEVICE_ERROR;
+    EVP_KDF_CTX_free(kctx);
+    return rv;
+}
+
+static CK_RV gcm(struct crypto *c, int enc, const unsigned char kek[CRYPTO_KEY_LEN],
+                 const unsigned char iv[CRYPTO_GCM_IV_LEN], const void *aad, size_t aad_len,
+                 const unsigned char *in, unsigned char *out, unsigned char tag[CRYPTO_GCM_TAG_LEN])
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    int n = 0, fin = 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return CKR_HOST_MEMORY;
+    if (EVP_CipherInit_ex2(ctx, c->aes256gcm, kek, iv, enc, NULL) != 1)
+        goto out;
+    if (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
+        goto out;
+    if (EVP_CipherUpdate(ctx, out, &n, in, CRYPTO_KEY_LEN) != 1)
+        goto out;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, out + n, &fin) != 1)
+        goto out;
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
+        goto out;
+    rv = CKR_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    return rv;
+}
+
+CK_RV crypto_wrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
+                      const unsigned char key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
+                      unsigned char out[CRYPTO_WRAPPED_KEY_LEN])
+{
+    CK_RV rv = crypto_random(c, out, CRYPTO_GCM_IV_LEN, false);
+    if (rv != CKR_OK)
+        return rv;
+    return gcm(c, 1, kek, out, aad, aad_len, key, out + CRYPTO_GCM_IV_LEN,
+               out + CRYPTO_GCM_IV_LEN + CRYPTO_KEY_LEN);
+}
+
+CK_RV crypto_unwrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
+                        const unsigned char in[CRYPTO_WRAPPED_KEY_LEN], const void *aad,
+                        size_t aad_len, unsigned char key[CRYPTO_KEY_LEN])
+{
+    unsigned char tag[CRYPTO_GCM_TAG_LEN];
+    memcpy(tag, in + CRYPTO_GCM_IV_LEN + CRYPTO_KEY_LEN, sizeof(tag));
+    CK_RV rv = gcm(c, 0, kek, in, aad, aad_len, in + CRYPTO_GCM_IV_LEN, key, tag);
+    if (rv != CKR_OK)
+        crypto_wipe(key, CRYPTO_KEY_LEN);
+    return rv;
+}
+
+void *crypto_secret_alloc(size_t len)
+{
+    return OPENSSL_secure_zalloc(len);
+}
+
+void crypto_secret_free(void *p, size_t len)
+{
+    if (p != NULL)
+        OPENSSL_secure_clear_free(p, len);
+}
+
+void crypto_wipe(void *p, size_t len)
+{
+    if (p != NULL && len > 0)
+        OPENSSL_cleanse(p, len);
+}
+
+bool crypto_equal(const void *a, const void *b, size_t len)
+{
+    return CRYPTO_memcmp(a, b, len) == 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * The module's own OpenSSL: a private library context with explicitly loaded
+ * providers, its DRBG, PBKDF2, AES-256-GCM key wrapping and secure memory.
+ * Nothing outside src/crypto/ touches OpenSSL's global state.
+ */
+#ifndef CRATON_CRYPTO_H
+#define CRATON_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/util.h"
+#include "pkcs11/pkcs11.h"
+
+#define CRYPTO_KEY_LEN 32        /* AES-256 keys: OMK and KEKs */
+#define CRYPTO_GCM_IV_LEN 12
+#define CRYPTO_GCM_TAG_LEN 16
+#define CRYPTO_WRAPPED_KEY_LEN (CRYPTO_GCM_IV_LEN + CRYPTO_KEY_LEN + CRYPTO_GCM_TAG_LEN)
+
+struct crypto;
+
+/* One-time, process-wide OpenSSL set-up of this module's private copy: no
+ * configuration file read (the host's OPENSSL_CONF is ignored), no atexit
+ * handler, the secure heap.  Safe to call repeatedly; returns CKR_OK or
+ * CKR_GENERAL_ERROR.  Serialised by the caller (C_Initialize's lock). */
+CK_RV crypto_global_init(void) WARN_UNUSED;
+
+/* Releases everything crypto_global_init set up; only from the module's
+ * unload destructor (OpenSSL cannot be initialised again afterwards in this
+ * image). */
+void crypto_global_cleanup(void);
+
+/* Creates a library context with the default provider and an HMAC-DRBG
+ * (SHA-256) as its random generator.  Returns CKR_OK and *out, or
+ * CKR_HOST_MEMORY / CKR_GENERAL_ERROR. */
+CK_RV crypto_new(struct crypto **out) WARN_UNUSED;
+
+/* Frees c (NULL-safe). */
+void crypto_free(struct crypto *c);
+
+/* Fills buf with len bytes from the module DRBG (private instance).
+ * prediction_resistance reseeds from the entropy source first (key
+ * generation).  Returns CKR_OK or CKR_DEVICE_ERROR. */
+CK_RV crypto_random(struct crypto *c, void *buf, size_t len, bool prediction_resistance) WARN_UNUSED;
+
+/* PBKDF2-HMAC-SHA256(secret, salt, iterations) -> out[outlen].  Returns
+ * CKR_OK, CKR_HOST_MEMORY or CKR_DEVICE_ERROR.  out is the caller's to wipe. */
+CK_RV crypto_pbkdf2_sha256(struct crypto *c, const void *secret, size_t secret_len,
+                           const unsigned char *salt, size_t salt_len, unsigned long iterations,
+                           unsigned char *out, size_t outlen) WARN_UNUSED;
+
+/* Wraps a CRYPTO_KEY_LEN-byte key under kek with AES-256-GCM, a fresh random
+ * IV and aad as additional data: out = IV || ciphertext || tag. */
+CK_RV crypto_wrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
+                      const unsigned char key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
+                      unsigned char out[CRYPTO_WRAPPED_KEY_LEN]) WARN_UNUSED;
+
+/* Inverse of crypto_wrap_key.  Returns CKR_OK, or CKR_DEVICE_ERROR when the
+ * tag does not verify (wrong KEK or tampered record); key is wiped then. */
+CK_RV crypto_unwrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
+                        const unsigned char in[CRYPTO_WRAPPED_KEY_LEN], const void *aad,
+                        size_t aad_len, unsigned char key[CRYPTO_KEY_LEN]) WARN_UNUSED;
+
+/* Secret memory: OpenSSL's secure heap when available (mlocked, guarded),
+ * zeroed on allocation; crypto_secret_free wipes before freeing (NULL-safe). */
+void *crypto_secret_alloc(size_t len);
+void crypto_secret_free(void *p, size_t len);
+
+/* Wipes len bytes at p in a way the compiler cannot elide. */
+void crypto_wipe(void *p, size_t len);
+
+/* Constant-time equality of two len-byte buffers. */
+bool crypto_equal(const void *a, const void *b, size_t len);
+
+#endif

@@ -1,0 +1,179 @@
+/* Session management (PKCS#11 3.2 section 5.6) and the 3.2 async/validation
+ * queries. */
+#include <string.h>
+
+#include "core/hsm.h"
+#include "p11/p11.h"
+
+/* 5.6 */
+CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify,
+                    CK_SESSION_HANDLE_PTR phSession)
+{
+    struct hsm *h;
+    struct token *t;
+    (void)pApplication; /* no callbacks are ever made */
+    (void)Notify;
+    CK_RV rv = hsm_enter(&h);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
+        return rv;
+    if (phSession == NULL)
+        return CKR_ARGUMENTS_BAD;
+    if (!(flags & CKF_SERIAL_SESSION))
+        return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+    if (flags & CKF_ASYNC_SESSION)
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    return session_open(h->sessions, t, slotID, flags, phSession);
+}
+
+/* 5.6 */
+CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
+{
+    struct hsm *h;
+    CK_RV rv = hsm_enter(&h);
+    if (rv != CKR_OK)
+        return rv;
+    return session_close(h->sessions, hSession);
+}
+
+/* 5.6 */
+CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
+{
+    struct hsm *h;
+    struct token *t;
+    CK_RV rv = hsm_enter(&h);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
+        return rv;
+    session_close_all(h->sessions, slotID);
+    return CKR_OK;
+}
+
+/* 5.6 */
+CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
+{
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if (pInfo == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    else
+        session_info(s, pInfo);
+    session_put(s);
+    return rv;
+}
+
+/* 5.6 */
+CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+              CK_ULONG ulPinLen)
+{
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if (userType != CKU_SO && userType != CKU_USER && userType != CKU_CONTEXT_SPECIFIC)
+        rv = CKR_USER_TYPE_INVALID;
+    else if (pPin == NULL && ulPinLen != 0)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (userType == CKU_CONTEXT_SPECIFIC)
+        rv = CKR_OPERATION_NOT_INITIALIZED; /* no operation needs re-authentication yet */
+    else
+        rv = token_login(session_token(s), userType, pPin, ulPinLen);
+    session_put(s);
+    return rv;
+}
+
+/* 5.6: one user per token; the name is not used. */
+CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+                  CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
+{
+    if (pUsername == NULL && ulUsernameLen != 0) {
+        struct hsm *h;
+        CK_RV rv = hsm_enter(&h);
+        return rv != CKR_OK ? rv : CKR_ARGUMENTS_BAD;
+    }
+    return C_Login(hSession, userType, pPin, ulPinLen);
+}
+
+/* 5.6 */
+CK_RV C_Logout(CK_SESSION_HANDLE hSession)
+{
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    rv = token_logout(session_token(s));
+    session_put(s);
+    return rv;
+}
+
+/* 5.6: no operation can be active yet, so there is nothing to cancel. */
+CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
+{
+    (void)flags;
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    session_put(s);
+    return CKR_OK;
+}
+
+/* 5.6 (3.2): no validated-mode operation has run. */
+CK_RV C_GetSessionValidationFlags(CK_SESSION_HANDLE hSession, CK_SESSION_VALIDATION_FLAGS_TYPE type,
+                                  CK_FLAGS_PTR pFlags)
+{
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if (pFlags == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (type != CKS_LAST_VALIDATION_OK)
+        rv = CKR_ARGUMENTS_BAD;
+    else
+        *pFlags = 0;
+    session_put(s);
+    return rv;
+}
+
+/* Legacy parallel functions (5.17). */
+CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE hSession)
+{
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    session_put(s);
+    return CKR_FUNCTION_NOT_PARALLEL;
+}
+
+CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
+{
+    return C_GetFunctionStatus(hSession);
+}
+
+/* Operation state: the digest layer adds saveable operations. */
+P11_UNSUPPORTED(C_GetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
+                                      CK_ULONG_PTR pulOperationStateLen))
+P11_UNSUPPORTED(C_SetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
+                                      CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
+                                      CK_OBJECT_HANDLE hAuthenticationKey))
+
+/* Asynchronous sessions (3.2) are not offered: C_OpenSession refuses
+ * CKF_ASYNC_SESSION, so no call can be pending. */
+P11_UNSUPPORTED(C_AsyncComplete, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName,
+                                  CK_ASYNC_DATA_PTR pResult))
+P11_UNSUPPORTED(C_AsyncGetID, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName,
+                               CK_ULONG_PTR pulID))
+P11_UNSUPPORTED(C_AsyncJoin, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName,
+                              CK_ULONG ulID, CK_BYTE_PTR pData, CK_ULONG ulData))

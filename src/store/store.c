@@ -1,0 +1,410 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_LOCK_FILE "craton_hsm.lock"
+#define STORE_DB_FILE "token.db"
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store_lock {
+    int fd;
+    char *path;
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+};
+
+CK_RV store_lock_acquire(const char *dir, struct store_lock **out, char err[STORE_ERR_MAX])
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    struct store_lock *lk = calloc(1, sizeof(*lk));
+    if (lk == NULL)
+        return CKR_HOST_MEMORY;
+    lk->fd = -1;
+    if (util_mkdirs(dir) != 0) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot create storage directory: %s", dir,
+                 strerror(errno));
+        goto out;
+    }
+    lk->path = util_path_join(dir, STORE_LOCK_FILE);
+    if (lk->path == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    lk->fd = open(lk->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lk->fd < 0) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot open lock file: %s", lk->path, strerror(errno));
+        goto out;
+    }
+    if (flock(lk->fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(lk->fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, STORE_ERR_MAX,
+                 "%s: the store is in use by another process%s%s%s; use the daemon for "
+                 "multi-process access or give each process its own storage_path",
+                 lk->path, pid[0] ? " (PID " : "", pid, pid[0] ? ")" : "");
+        rv = CKR_GENERAL_ERROR;
+        goto out;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(lk->fd, 0) != 0 || pwrite(lk->fd, pid, (size_t)len, 0) != len) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot write lock file: %s", lk->path, strerror(errno));
+        goto out;
+    }
+    *out = lk;
+    lk = NULL;
+    rv = CKR_OK;
+out:
+    store_lock_release(lk);
+    return rv;
+}
+
+void store_lock_release(struct store_lock *lk)
+{
+    if (lk == NULL)
+        return;
+    if (lk->fd >= 0) {
+        /* Leave the file (another process may be waiting to open it); clear
+         * the PID so a stale number is never reported. */
+        if (ftruncate(lk->fd, 0) != 0) {
+            /* nothing to do: the lock itself goes with close() */
+        }
+        close(lk->fd);
+    }
+    free(lk->path);
+    free(lk);
+}
+
+struct store_lock *store_lock_inherit(struct store_lock *lk)
+{
+    if (lk != NULL) {
+        /* Record our PID as a holder too; the flock is shared with the parent. */
+        char pid[32];
+        int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+        if (ftruncate(lk->fd, 0) == 0 && pwrite(lk->fd, pid, (size_t)len, 0) == len) {
+            /* best effort */
+        }
+    }
+    return lk;
+}
+
+static CK_RV exec(struct store *st, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        util_log("%s: %s: %s", st->path, sql, msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return CKR_DEVICE_ERROR;
+    }
+    return CKR_OK;
+}
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS token("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " initialized INTEGER NOT NULL,"
+    " label BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pin("
+    " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
+    " kdf TEXT NOT NULL,"
+    " iterations INTEGER NOT NULL,"
+    " salt BLOB NOT NULL,"
+    " verifier BLOB NOT NULL,"
+    " wrapped_omk BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pin_failures("
+    " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
+    " failed INTEGER NOT NULL);";
+
+static CK_RV check_schema(struct store *st, char err[STORE_ERR_MAX])
+{
+    sqlite3_stmt *q = NULL;
+    CK_RV rv = exec(st, "BEGIN IMMEDIATE");
+    if (rv != CKR_OK)
+        return rv;
+    rv = exec(st, SCHEMA);
+    if (rv != CKR_OK)
+        goto out;
+    rv = CKR_DEVICE_ERROR;
+    if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_version", -1, &q, NULL) !=
+        SQLITE_OK)
+        goto out;
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        char sql[80];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version(version) VALUES (%d)",
+                 STORE_SCHEMA_VERSION);
+        rv = exec(st, sql);
+    } else if (step == SQLITE_ROW) {
+        int v = sqlite3_column_int(q, 0);
+        if (v != STORE_SCHEMA_VERSION) {
+            snprintf(err, STORE_ERR_MAX,
+                     "%s: schema version %d is not supported by this build (expects %d)",
+                     st->path, v, STORE_SCHEMA_VERSION);
+            goto out;
+        }
+        rv = CKR_OK;
+    }
+out:
+    sqlite3_finalize(q);
+    if (rv == CKR_OK)
+        rv = exec(st, "COMMIT");
+    else
+        (void)exec(st, "ROLLBACK");
+    return rv;
+}
+
+CK_RV store_open(const char *dir, struct store **out, char err[STORE_ERR_MAX])
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    struct store *st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return CKR_HOST_MEMORY;
+    if (util_mkdirs(dir) != 0) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot create slot directory: %s", dir,
+                 strerror(errno));
+        goto out;
+    }
+    st->path = util_path_join(dir, STORE_DB_FILE);
+    if (st->path == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    /* Create the file 0600 ourselves so SQLite never creates it with the
+     * process umask; its -wal and -shm files copy this mode. */
+    int fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot open: %s", st->path, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    if (sqlite3_open_v2(st->path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot open database: %s", st->path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    if (exec(st, "PRAGMA journal_mode=WAL") != CKR_OK ||
+        exec(st, "PRAGMA synchronous=FULL") != CKR_OK ||
+        exec(st, "PRAGMA secure_delete=ON") != CKR_OK) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot configure database: %s", st->path,
+                 sqlite3_errmsg(st->db));
+        goto out;
+    }
+    err[0] = '\0';
+    rv = check_schema(st, err);
+    if (rv != CKR_OK) {
+        if (err[0] == '\0')
+            snprintf(err, STORE_ERR_MAX, "%s: cannot read or create the schema: %s", st->path,
+                     sqlite3_errmsg(st->db));
+        goto out;
+    }
+    *out = st;
+    st = NULL;
+    rv = CKR_OK;
+out:
+    store_close(st);
+    return rv;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+void store_abandon(struct store *st)
+{
+    if (st == NULL)
+        return;
+    free(st->path);
+    free(st);
+}
+
+static bool blob_into(sqlite3_stmt *q, int col, void *dst, size_t len)
+{
+    if (sqlite3_column_type(q, col) != SQLITE_BLOB || (size_t)sqlite3_column_bytes(q, col) != len)
+        return false;
+    memcpy(dst, sqlite3_column_blob(q, col), len);
+    return true;
+}
+
+CK_RV store_load_token(struct store *st, struct store_token *tok)
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    sqlite3_stmt *q = NULL;
+    memset(tok, 0, sizeof(*tok));
+    if (exec(st, "BEGIN") != CKR_OK)
+        return CKR_DEVICE_ERROR;
+    if (sqlite3_prepare_v2(st->db, "SELECT initialized, label FROM token WHERE id = 1", -1, &q,
+                           NULL) != SQLITE_OK)
+        goto out;
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        tok->initialized = sqlite3_column_int(q, 0) != 0;
+        if (!blob_into(q, 1, tok->label, sizeof(tok->label)))
+            goto corrupt;
+    } else if (step != SQLITE_DONE) {
+        goto out;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT role, kdf, iterations, salt, verifier, wrapped_omk FROM pin",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto out;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int role = sqlite3_column_int(q, 0);
+        const unsigned char *kdf = sqlite3_column_text(q, 1);
+        sqlite3_int64 iter = sqlite3_column_int64(q, 2);
+        if ((role != STORE_ROLE_SO && role != STORE_ROLE_USER) || kdf == NULL ||
+            strcmp((const char *)kdf, STORE_KDF_PBKDF2_SHA256) != 0 || iter < 1)
+            goto corrupt;
+        struct store_pin *p = &tok->pin[role];
+        p->set = true;
+        p->iterations = (unsigned long)iter;
+        if (!blob_into(q, 3, p->salt, sizeof(p->salt)) ||
+            !blob_into(q, 4, p->verifier, sizeof(p->verifier)) ||
+            !blob_into(q, 5, p->wrapped_omk, sizeof(p->wrapped_omk)))
+            goto corrupt;
+    }
+    if (step != SQLITE_DONE)
+        goto out;
+    /* Failure counters live in their own table: they change on every login
+     * attempt, before the PIN is checked. */
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT role, failed FROM pin_failures", -1, &q, NULL) !=
+        SQLITE_OK)
+        goto out;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int role = sqlite3_column_int(q, 0);
+        if (role == STORE_ROLE_SO || role == STORE_ROLE_USER)
+            tok->pin[role].failed = (unsigned long)sqlite3_column_int64(q, 1);
+    }
+    if (step != SQLITE_DONE)
+        goto out;
+    if (tok->initialized && !tok->pin[STORE_ROLE_SO].set)
+        goto corrupt;
+    rv = CKR_OK;
+    goto out;
+corrupt:
+    util_log("%s: token record is corrupt; refusing to use it", st->path);
+    rv = CKR_DEVICE_ERROR;
+out:
+    sqlite3_finalize(q);
+    (void)exec(st, rv == CKR_OK ? "COMMIT" : "ROLLBACK");
+    if (rv != CKR_OK)
+        crypto_wipe(tok, sizeof(*tok));
+    return rv;
+}
+
+CK_RV store_save_token(struct store *st, const struct store_token *tok)
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    sqlite3_stmt *q = NULL;
+    if (exec(st, "BEGIN IMMEDIATE") != CKR_OK)
+        return CKR_DEVICE_ERROR;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT OR REPLACE INTO token(id, initialized, label) VALUES (1, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int(q, 1, tok->initialized ? 1 : 0);
+    sqlite3_bind_blob(q, 2, tok->label, sizeof(tok->label), SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto out;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (exec(st, "DELETE FROM pin; DELETE FROM pin_failures") != CKR_OK)
+        goto out;
+    for (int role = 0; role < 2; role++) {
+        const struct store_pin *p = &tok->pin[role];
+        if (p->failed > 0) {
+            char sql[96];
+            snprintf(sql, sizeof(sql), "INSERT INTO pin_failures(role, failed) VALUES (%d, %lu)",
+                     role, p->failed);
+            if (exec(st, sql) != CKR_OK)
+                goto out;
+        }
+        if (!p->set)
+            continue;
+        if (sqlite3_prepare_v2(st->db,
+                               "INSERT INTO pin(role, kdf, iterations, salt, verifier, wrapped_omk)"
+                               " VALUES (?, ?, ?, ?, ?, ?)",
+                               -1, &q, NULL) != SQLITE_OK)
+            goto out;
+        sqlite3_bind_int(q, 1, role);
+        sqlite3_bind_text(q, 2, STORE_KDF_PBKDF2_SHA256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)p->iterations);
+        sqlite3_bind_blob(q, 4, p->salt, sizeof(p->salt), SQLITE_STATIC);
+        sqlite3_bind_blob(q, 5, p->verifier, sizeof(p->verifier), SQLITE_STATIC);
+        sqlite3_bind_blob(q, 6, p->wrapped_omk, sizeof(p->wrapped_omk), SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            goto out;
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    rv = CKR_OK;
+out:
+    if (rv != CKR_OK)
+        util_log("%s: cannot save the token record: %s", st->path, sqlite3_errmsg(st->db));
+    sqlite3_finalize(q);
+    if (rv == CKR_OK)
+        rv = exec(st, "COMMIT");
+    else
+        (void)exec(st, "ROLLBACK");
+    return rv;
+}
+
+CK_RV store_count_failure(struct store *st, enum store_role role, unsigned long *failed)
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    sqlite3_stmt *q = NULL;
+    if (exec(st, "BEGIN IMMEDIATE") != CKR_OK)
+        return CKR_DEVICE_ERROR;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO pin_failures(role, failed) VALUES (?, 1)"
+                           " ON CONFLICT(role) DO UPDATE SET failed = failed + 1"
+                           " RETURNING failed",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_int(q, 1, (int)role);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        goto out;
+    *failed = (unsigned long)sqlite3_column_int64(q, 0);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto out;
+    rv = CKR_OK;
+out:
+    sqlite3_finalize(q);
+    if (rv == CKR_OK)
+        rv = exec(st, "COMMIT");
+    else
+        (void)exec(st, "ROLLBACK");
+    return rv;
+}
+
+CK_RV store_reset_failures(struct store *st, enum store_role role)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "DELETE FROM pin_failures WHERE role = %d", (int)role);
+    return exec(st, sql);
+}
