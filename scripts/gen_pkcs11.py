@@ -224,6 +224,7 @@ def gen_layout_test(structs, funcs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true", help="compare, do not write")
+    ap.add_argument("--tap", action="store_true", help="with --check: TAP output")
     args = ap.parse_args()
     consts = read_tsv("pkcs11-3.2-constants.tsv")
     funcs = read_tsv("pkcs11-3.2-functions.tsv")
@@ -250,7 +251,13 @@ def main():
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
                 f.write(text)
-    if args.check:
+    if args.check and args.tap:
+        for i, rel in enumerate(outputs, 1):
+            path = os.path.join(ROOT, rel)
+            same = os.path.exists(path) and open(path).read() == outputs[rel]
+            print("%sok %d - %s matches spec/" % ("" if same else "not ", i, rel))
+        print("1..%d" % len(outputs))
+    elif args.check:
         print("%d generated files checked, %d stale" % (len(outputs), stale))
     return 1 if stale else 0
 
