@@ -30,6 +30,7 @@
 #define CONFIG_BIND_MAX 255      /* bytes of daemon.bind */
 #define CONFIG_UNIX_PATH_MAX 107 /* bytes of daemon.bind_unix (sun_path - 1) */
 #define CONFIG_SHOW_MAX 48       /* bytes of a bad value quoted in a message */
+#define CONFIG_WHY_MAX 128       /* bytes of the reason a path is refused */
 #define CONFIG_SHOW_BUF (2 + 6 * CONFIG_SHOW_MAX + 4) /* quotes, \uXXXX, "..." */
 
 #define CONFIG_PIN_LENGTH_MIN 4
@@ -75,41 +76,21 @@ static const char *const config_tables[CONFIG_T_COUNT] = {
 };
 
 enum config_field_id {
-    CF_LABEL,
-    CF_STORAGE_PATH,
-    CF_MAX_SESSIONS,
-    CF_MAX_RW_SESSIONS,
-    CF_PERSIST_OBJECTS,
-    CF_SLOT_COUNT,
-    CF_SERIAL_NUMBER,
-    CF_PIN_MIN_LENGTH,
-    CF_PIN_MAX_LENGTH,
-    CF_MAX_FAILED_LOGINS,
-    CF_PBKDF2_ITERATIONS,
-    CF_AUDIT_ENABLED,
-    CF_AUDIT_LOG_PATH,
-    CF_AUDIT_LOG_LEVEL,
-    CF_ALLOW_WEAK_RSA,
-    CF_ALLOW_SHA1_SIGNING,
-    CF_ENABLE_PQC,
-    CF_CRYPTO_BACKEND,
-    CF_FIPS_APPROVED_ONLY,
-    CF_CRATON_VENDOR_PQC,
-    CF_D_BIND,
-    CF_D_BIND_UNIX,
-    CF_D_TLS_CERT,
-    CF_D_TLS_KEY,
-    CF_D_TLS_CLIENT_CA,
-    CF_D_TLS_CLIENT_CRL,
-    CF_D_ALLOW_UNAUTH_TLS,
-    CF_D_ALLOW_INSECURE,
-    CF_D_MAX_RANDOM_LENGTH,
-    CF_D_MAX_DIGEST_LENGTH,
-    CF_D_MAX_LOGIN_ATTEMPTS,
-    CF_D_LOGIN_COOLDOWN_SECS,
-    CF_D_MAX_CONNECTIONS,
-    CF_D_REQUEST_TIMEOUT_SECS,
-    CF_D_CRL_REFRESH_SECS,
+    /* [token] */
+    CF_LABEL, CF_STORAGE_PATH, CF_MAX_SESSIONS, CF_MAX_RW_SESSIONS, CF_PERSIST_OBJECTS,
+    CF_SLOT_COUNT, CF_SERIAL_NUMBER,
+    /* [security] */
+    CF_PIN_MIN_LENGTH, CF_PIN_MAX_LENGTH, CF_MAX_FAILED_LOGINS, CF_PBKDF2_ITERATIONS,
+    /* [audit] */
+    CF_AUDIT_ENABLED, CF_AUDIT_LOG_PATH, CF_AUDIT_LOG_LEVEL,
+    /* [algorithms] */
+    CF_ALLOW_WEAK_RSA, CF_ALLOW_SHA1_SIGNING, CF_ENABLE_PQC, CF_CRYPTO_BACKEND,
+    CF_FIPS_APPROVED_ONLY, CF_CRATON_VENDOR_PQC,
+    /* [daemon] */
+    CF_D_BIND, CF_D_BIND_UNIX, CF_D_TLS_CERT, CF_D_TLS_KEY, CF_D_TLS_CLIENT_CA,
+    CF_D_TLS_CLIENT_CRL, CF_D_ALLOW_UNAUTH_TLS, CF_D_ALLOW_INSECURE, CF_D_MAX_RANDOM_LENGTH,
+    CF_D_MAX_DIGEST_LENGTH, CF_D_MAX_LOGIN_ATTEMPTS, CF_D_LOGIN_COOLDOWN_SECS,
+    CF_D_MAX_CONNECTIONS, CF_D_REQUEST_TIMEOUT_SECS, CF_D_CRL_REFRESH_SECS,
     CF_COUNT,
 };
 
@@ -390,7 +371,8 @@ static bool config_ieq(const char *a, size_t alen, const char *b)
 }
 
 /* Returns NULL if s[0..len) is an acceptable data path, else the reason. */
-static const char *config_data_path_problem(const char *s, size_t len, char buf[64])
+static const char *config_data_path_problem(const char *s, size_t len,
+                                            char buf[CONFIG_WHY_MAX])
 {
     size_t i = 0, start, clen, k;
     bool first = true;
@@ -415,7 +397,8 @@ static const char *config_data_path_problem(const char *s, size_t len, char buf[
             for (k = 0; k < sizeof(config_protected_dirs) / sizeof(config_protected_dirs[0]);
                  k++) {
                 if (config_ieq(s + start, clen, config_protected_dirs[k])) {
-                    snprintf(buf, 64, "protected directory %s", config_protected_dirs[k]);
+                    snprintf(buf, CONFIG_WHY_MAX, "'%s' is a protected directory (.git, .ssh, "
+                             ".gnupg, .aws, .config, .env)", config_protected_dirs[k]);
                     return buf;
                 }
             }
@@ -462,9 +445,9 @@ static int config_apply(struct config_ctx *C, struct config *cfg, enum config_fi
 {
     const struct config_field *f = &config_fields[id];
     const struct toml_value *v = &kv->value;
-    const char *s = v->u.str.ptr;
-    size_t len = v->u.str.len, i;
-    char kn[64], show[CONFIG_SHOW_BUF], why[64];
+    const char *s = NULL;
+    size_t len = 0, i;
+    char kn[64], show[CONFIG_SHOW_BUF], why[CONFIG_WHY_MAX];
     const char *problem;
     char **sp;
     enum toml_type want;
@@ -489,6 +472,10 @@ static int config_apply(struct config_ctx *C, struct config *cfg, enum config_fi
         return config_fail(C, kv->line, "%s: expected %s, got %s", kn, want_text,
                            toml_type_name(v->type));
     C->lines[id] = kv->line;
+    if (want == TOML_STRING) {
+        s = v->u.str.ptr;
+        len = v->u.str.len;
+    }
 
     switch (f->kind) {
     case CONFIG_K_BOOL:

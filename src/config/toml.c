@@ -97,7 +97,7 @@ static const char *toml_show_char(char c, char buf[16])
     return buf;
 }
 
-static const char *toml_type_article[] = {
+static const char *const toml_type_article[] = {
     [TOML_STRING] = "a string",
     [TOML_INTEGER] = "an integer",
     [TOML_BOOLEAN] = "a boolean",

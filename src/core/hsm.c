@@ -131,14 +131,17 @@ static CK_RV build(struct hsm *h, struct store_lock *inherited)
 /* In a forked child the inherited core belongs to the parent: its SQLite
  * connections must not be used or closed here and its locks may be held by
  * threads that do not exist here.  Keep only the store lock (its open file
- * description, and so the flock, is shared with the parent) and drop the
- * rest without touching it. */
+ * description, and so the flock, is shared with the parent) and leave the
+ * rest untouched, reachable from g_abandoned. */
+static struct hsm *g_abandoned;
+
 static struct store_lock *abandon_inherited(struct hsm *h)
 {
-    for (size_t i = 0; h->tokens != NULL && i < h->slot_count; i++)
-        token_abandon(h->tokens[i]);
-    session_table_abandon(h->sessions);
-    return store_lock_inherit(h->lock);
+    struct store_lock *lock = store_lock_inherit(h->lock);
+    h->lock = NULL;
+    h->inherited = g_abandoned;
+    g_abandoned = h;
+    return lock;
 }
 
 CK_RV hsm_initialize(CK_VOID_PTR args)

@@ -24,6 +24,8 @@ struct hsm {
     size_t slot_count;
     struct token **tokens; /* index = slot ID */
     struct session_table *sessions;
+    /* Chain of cores inherited through fork() and left untouched. */
+    struct hsm *inherited;
 };
 
 /* C_Initialize (spec 5.4): validates args, loads the configuration, opens

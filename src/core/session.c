@@ -110,11 +110,6 @@ void session_table_free(struct session_table *tab)
     free(tab);
 }
 
-void session_table_abandon(struct session_table *tab)
-{
-    (void)tab; /* its locks may be held by parent threads that do not exist here */
-}
-
 static void grow(struct session_table *tab)
 {
     size_t n = tab->nbuckets * 2;

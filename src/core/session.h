@@ -21,10 +21,6 @@ CK_RV session_table_new(struct session_table **out) WARN_UNUSED;
 /* Closes every session and frees the table (NULL-safe). */
 void session_table_free(struct session_table *tab);
 
-/* After fork(): frees nothing that another thread of the parent may have
- * locked; the table is simply forgotten (NULL-safe). */
-void session_table_abandon(struct session_table *tab);
-
 /* Opens a session on token t of slot (C_OpenSession rules, spec 5.7). */
 CK_RV session_open(struct session_table *tab, struct token *t, CK_SLOT_ID slot, CK_FLAGS flags,
                    CK_SESSION_HANDLE *out) WARN_UNUSED;

@@ -83,30 +83,16 @@ CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto,
     return CKR_OK;
 }
 
-static void token_release(struct token *t, bool close_store)
+void token_free(struct token *t)
 {
     if (t == NULL)
         return;
     crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
     crypto_wipe(&t->rec, sizeof(t->rec));
-    if (close_store) {
-        store_close(t->store);
-        pthread_rwlock_destroy(&t->state_lock);
-        pthread_mutex_destroy(&t->auth_lock);
-    } else {
-        store_abandon(t->store);
-    }
+    store_close(t->store);
+    pthread_rwlock_destroy(&t->state_lock);
+    pthread_mutex_destroy(&t->auth_lock);
     free(t);
-}
-
-void token_free(struct token *t)
-{
-    token_release(t, true);
-}
-
-void token_abandon(struct token *t)
-{
-    token_release(t, false);
 }
 
 void token_slot_info(struct token *t, CK_SLOT_INFO *info)
@@ -453,8 +439,11 @@ CK_RV token_login(struct token *t, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK
     if (rv != CKR_OK)
         goto out;
     pthread_rwlock_wrlock(&t->state_lock);
+    /* Sessions may have opened or closed while PBKDF2 ran: check again. */
     if (t->sessions == 0) {
-        rv = CKR_SESSION_HANDLE_INVALID; /* the last session closed meanwhile */
+        rv = CKR_SESSION_HANDLE_INVALID;
+    } else if (user == CKU_SO && t->sessions > t->rw_sessions) {
+        rv = CKR_SESSION_READ_ONLY_EXISTS;
     } else {
         crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
         t->omk = omk;

@@ -36,10 +36,6 @@ CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto,
 /* Frees the token, wiping its secrets and closing its store (NULL-safe). */
 void token_free(struct token *t);
 
-/* After fork(): frees the memory without using the inherited store
- * connection (NULL-safe). */
-void token_abandon(struct token *t);
-
 /* C_GetSlotInfo / C_GetTokenInfo contents. */
 void token_slot_info(struct token *t, CK_SLOT_INFO *info);
 void token_info(struct token *t, CK_TOKEN_INFO *info);

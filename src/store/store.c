@@ -16,6 +16,7 @@
 
 struct store_lock {
     int fd;
+    bool held; /* we own the flock: the PID in the file is ours */
     char *path;
 };
 
@@ -58,6 +59,7 @@ CK_RV store_lock_acquire(const char *dir, struct store_lock **out, char err[STOR
         rv = CKR_GENERAL_ERROR;
         goto out;
     }
+    lk->held = true;
     char pid[32];
     int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
     if (ftruncate(lk->fd, 0) != 0 || pwrite(lk->fd, pid, (size_t)len, 0) != len) {
@@ -77,10 +79,11 @@ void store_lock_release(struct store_lock *lk)
     if (lk == NULL)
         return;
     if (lk->fd >= 0) {
-        /* Leave the file (another process may be waiting to open it); clear
-         * the PID so a stale number is never reported. */
-        if (ftruncate(lk->fd, 0) != 0) {
-            /* nothing to do: the lock itself goes with close() */
+        /* Leave the file (another process may be opening it).  When we held
+         * the lock, clear our PID so a stale number is never reported; a
+         * failed attempt must not touch the holder's. */
+        if (lk->held && ftruncate(lk->fd, 0) != 0) {
+            /* nothing more to do: the lock itself goes with close() */
         }
         close(lk->fd);
     }
@@ -227,14 +230,6 @@ void store_close(struct store *st)
     if (st == NULL)
         return;
     sqlite3_close(st->db);
-    free(st->path);
-    free(st);
-}
-
-void store_abandon(struct store *st)
-{
-    if (st == NULL)
-        return;
     free(st->path);
     free(st);
 }

@@ -71,10 +71,6 @@ CK_RV store_open(const char *dir, struct store **out, char err[STORE_ERR_MAX]);
 /* Closes the database (NULL-safe). */
 void store_close(struct store *st);
 
-/* After fork(): SQLite connections must not be used or closed in the child;
- * frees our wrapper without touching the connection (NULL-safe). */
-void store_abandon(struct store *st);
-
 /* Reads the token record; a fresh database gives initialized = false.
  * Returns CKR_OK or CKR_DEVICE_ERROR. */
 CK_RV store_load_token(struct store *st, struct store_token *out);

@@ -31,8 +31,13 @@ struct fixture {
 static int setup_cfg(void **state, const char *cfg)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    if (fx == NULL || abi_scratch(&fx->a, cfg) != 0 || abi_open(&fx->a) != 0)
+    if (fx == NULL)
         return -1;
+    if (abi_scratch(&fx->a, cfg) != 0 || abi_open(&fx->a) != 0) {
+        abi_close(&fx->a);
+        free(fx);
+        return -1;
+    }
     *state = fx;
     return 0;
 }
