@@ -462,7 +462,8 @@ TEST(test_toml_string_limit)
     char err[CONFIG_ERR_MAX];
     char *text = malloc(TOML_MAX_STRING + 16);
 
-    assert_non_null(text);
+    if (text == NULL)
+        abort(); /* not assert_non_null: GCC's bounds analysis needs to see it */
     memcpy(text, "k = \"", 5);
     memset(text + 5, 'a', TOML_MAX_STRING);
     memcpy(text + 5 + TOML_MAX_STRING, "\"\n", 3);
