@@ -117,7 +117,8 @@ typedef CK_FUNCTION_LIST_3_2_PTR CK_PTR CK_FUNCTION_LIST_3_2_PTR_PTR;
 
 /* Prototypes and CK_C_<name> pointer types of all 104 functions. */
 #define CK_X_PROTOTYPE(name, params, args) extern CK_DECLARE_FUNCTION(CK_RV, name) params;
-#define CK_X_POINTER(name, params, args) typedef CK_DECLARE_FUNCTION_POINTER(CK_RV, CK_##name) params;
+#define CK_X_POINTER(name, params, args) \
+    typedef CK_DECLARE_FUNCTION_POINTER(CK_RV, CK_##name) params;
 #define CK_X_MEMBER(name, params, args) CK_##name name;
 CK_FUNCTIONS_2_40(CK_X_PROTOTYPE)
 CK_FUNCTIONS_3_0(CK_X_PROTOTYPE)

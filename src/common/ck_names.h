@@ -12,7 +12,7 @@ struct ck_name {
 };
 
 struct ck_name_table {
-    const char *kind; /* "CKR", "CKM", "CKA", ... */
+    const char *kind;              /* "CKR", "CKM", "CKA", ... */
     const struct ck_name *entries; /* sorted by value, no duplicates */
     size_t count;
 };

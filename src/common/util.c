@@ -40,7 +40,7 @@ int util_mkdirs(const char *path)
         return -1;
     }
     int r = 0;
-    for (char *p = copy + 1; ; p++) {
+    for (char *p = copy + 1;; p++) {
         if (*p != '/' && *p != '\0')
             continue;
         char saved = *p;

@@ -24,23 +24,23 @@
 
 #include "config/toml.h"
 
-#define CONFIG_ENV_VAR "CRATON_HSM_CONFIG"
-#define CONFIG_DEFAULT_FILE "./craton_hsm.toml"
-#define CONFIG_PATH_MAX 4096     /* bytes of a resolved path */
-#define CONFIG_BIND_MAX 255      /* bytes of daemon.bind */
-#define CONFIG_UNIX_PATH_MAX 107 /* bytes of daemon.bind_unix (sun_path - 1) */
-#define CONFIG_SHOW_MAX 48       /* bytes of a bad value quoted in a message */
-#define CONFIG_WHY_MAX 128       /* bytes of the reason a path is refused */
-#define CONFIG_SHOW_BUF (2 + 6 * CONFIG_SHOW_MAX + 4) /* quotes, \uXXXX, "..." */
+#define CONFIG_ENV_VAR       "CRATON_HSM_CONFIG"
+#define CONFIG_DEFAULT_FILE  "./craton_hsm.toml"
+#define CONFIG_PATH_MAX      4096 /* bytes of a resolved path */
+#define CONFIG_BIND_MAX      255  /* bytes of daemon.bind */
+#define CONFIG_UNIX_PATH_MAX 107  /* bytes of daemon.bind_unix (sun_path - 1) */
+#define CONFIG_SHOW_MAX      48   /* bytes of a bad value quoted in a message */
+#define CONFIG_WHY_MAX       128  /* bytes of the reason a path is refused */
+#define CONFIG_SHOW_BUF      (2 + 6 * CONFIG_SHOW_MAX + 4) /* quotes, \uXXXX, "..." */
 
-#define CONFIG_PIN_LENGTH_MIN 4
-#define CONFIG_FAILED_LOGINS_MIN 3
-#define CONFIG_FAILED_LOGINS_MAX 100
-#define CONFIG_DAEMON_LENGTH_MAX 67108864UL
+#define CONFIG_PIN_LENGTH_MIN            4
+#define CONFIG_FAILED_LOGINS_MIN         3
+#define CONFIG_FAILED_LOGINS_MAX         100
+#define CONFIG_DAEMON_LENGTH_MAX         67108864UL
 #define CONFIG_DAEMON_LOGIN_ATTEMPTS_MAX 1000
-#define CONFIG_DAEMON_SECS_MAX 86400
-#define CONFIG_DAEMON_CONNECTIONS_MAX 65536
-#define CONFIG_DAEMON_TIMEOUT_MAX 3600
+#define CONFIG_DAEMON_SECS_MAX           86400
+#define CONFIG_DAEMON_CONNECTIONS_MAX    65536
+#define CONFIG_DAEMON_TIMEOUT_MAX        3600
 
 static const char config_path_rule[] =
     "must be a relative path inside the working or config directory "
@@ -68,29 +68,52 @@ enum config_table_id {
 };
 
 static const char *const config_tables[CONFIG_T_COUNT] = {
-    [CONFIG_T_TOKEN] = "token",
-    [CONFIG_T_SECURITY] = "security",
-    [CONFIG_T_AUDIT] = "audit",
-    [CONFIG_T_ALGORITHMS] = "algorithms",
+    [CONFIG_T_TOKEN] = "token",   [CONFIG_T_SECURITY] = "security",
+    [CONFIG_T_AUDIT] = "audit",   [CONFIG_T_ALGORITHMS] = "algorithms",
     [CONFIG_T_DAEMON] = "daemon",
 };
 
 enum config_field_id {
     /* [token] */
-    CF_LABEL, CF_STORAGE_PATH, CF_MAX_SESSIONS, CF_MAX_RW_SESSIONS, CF_PERSIST_OBJECTS,
-    CF_SLOT_COUNT, CF_SERIAL_NUMBER,
+    CF_LABEL,
+    CF_STORAGE_PATH,
+    CF_MAX_SESSIONS,
+    CF_MAX_RW_SESSIONS,
+    CF_PERSIST_OBJECTS,
+    CF_SLOT_COUNT,
+    CF_SERIAL_NUMBER,
     /* [security] */
-    CF_PIN_MIN_LENGTH, CF_PIN_MAX_LENGTH, CF_MAX_FAILED_LOGINS, CF_PBKDF2_ITERATIONS,
+    CF_PIN_MIN_LENGTH,
+    CF_PIN_MAX_LENGTH,
+    CF_MAX_FAILED_LOGINS,
+    CF_PBKDF2_ITERATIONS,
     /* [audit] */
-    CF_AUDIT_ENABLED, CF_AUDIT_LOG_PATH, CF_AUDIT_LOG_LEVEL,
+    CF_AUDIT_ENABLED,
+    CF_AUDIT_LOG_PATH,
+    CF_AUDIT_LOG_LEVEL,
     /* [algorithms] */
-    CF_ALLOW_WEAK_RSA, CF_ALLOW_SHA1_SIGNING, CF_ENABLE_PQC, CF_CRYPTO_BACKEND,
-    CF_FIPS_APPROVED_ONLY, CF_CRATON_VENDOR_PQC,
+    CF_ALLOW_WEAK_RSA,
+    CF_ALLOW_SHA1_SIGNING,
+    CF_ENABLE_PQC,
+    CF_CRYPTO_BACKEND,
+    CF_FIPS_APPROVED_ONLY,
+    CF_CRATON_VENDOR_PQC,
     /* [daemon] */
-    CF_D_BIND, CF_D_BIND_UNIX, CF_D_TLS_CERT, CF_D_TLS_KEY, CF_D_TLS_CLIENT_CA,
-    CF_D_TLS_CLIENT_CRL, CF_D_ALLOW_UNAUTH_TLS, CF_D_ALLOW_INSECURE, CF_D_MAX_RANDOM_LENGTH,
-    CF_D_MAX_DIGEST_LENGTH, CF_D_MAX_LOGIN_ATTEMPTS, CF_D_LOGIN_COOLDOWN_SECS,
-    CF_D_MAX_CONNECTIONS, CF_D_REQUEST_TIMEOUT_SECS, CF_D_CRL_REFRESH_SECS,
+    CF_D_BIND,
+    CF_D_BIND_UNIX,
+    CF_D_TLS_CERT,
+    CF_D_TLS_KEY,
+    CF_D_TLS_CLIENT_CA,
+    CF_D_TLS_CLIENT_CRL,
+    CF_D_ALLOW_UNAUTH_TLS,
+    CF_D_ALLOW_INSECURE,
+    CF_D_MAX_RANDOM_LENGTH,
+    CF_D_MAX_DIGEST_LENGTH,
+    CF_D_MAX_LOGIN_ATTEMPTS,
+    CF_D_LOGIN_COOLDOWN_SECS,
+    CF_D_MAX_CONNECTIONS,
+    CF_D_REQUEST_TIMEOUT_SECS,
+    CF_D_CRL_REFRESH_SECS,
     CF_COUNT,
 };
 
@@ -103,85 +126,77 @@ struct config_field {
     unsigned long max;
 };
 
-#define CONFIG_FIELD(tbl, k, kd, member, lo, hi) \
-    { CONFIG_T_##tbl, k, CONFIG_K_##kd, offsetof(struct config, member), lo, hi }
+#define CONFIG_FIELD(tbl, k, kd, member, lo, hi)                                  \
+    {                                                                             \
+        CONFIG_T_##tbl, k, CONFIG_K_##kd, offsetof(struct config, member), lo, hi \
+    }
 
 static const struct config_field config_fields[CF_COUNT] = {
     [CF_LABEL] = CONFIG_FIELD(TOKEN, "label", TEXT, label, 1, CONFIG_LABEL_MAX),
     [CF_STORAGE_PATH] = CONFIG_FIELD(TOKEN, "storage_path", DATA_PATH, storage_path, 0, 0),
-    [CF_MAX_SESSIONS] = CONFIG_FIELD(TOKEN, "max_sessions", ULONG, max_sessions, 1,
-                                     CONFIG_MAX_SESSIONS_MAX),
-    [CF_MAX_RW_SESSIONS] = CONFIG_FIELD(TOKEN, "max_rw_sessions", ULONG, max_rw_sessions, 1,
-                                        CONFIG_MAX_SESSIONS_MAX),
+    [CF_MAX_SESSIONS] =
+        CONFIG_FIELD(TOKEN, "max_sessions", ULONG, max_sessions, 1, CONFIG_MAX_SESSIONS_MAX),
+    [CF_MAX_RW_SESSIONS] =
+        CONFIG_FIELD(TOKEN, "max_rw_sessions", ULONG, max_rw_sessions, 1, CONFIG_MAX_SESSIONS_MAX),
     [CF_PERSIST_OBJECTS] = CONFIG_FIELD(TOKEN, "persist_objects", BOOL, persist_objects, 0, 0),
-    [CF_SLOT_COUNT] = CONFIG_FIELD(TOKEN, "slot_count", ULONG, slot_count, 1,
-                                   CONFIG_SLOT_COUNT_MAX),
-    [CF_SERIAL_NUMBER] = CONFIG_FIELD(TOKEN, "serial_number", TEXT, serial_number, 1,
-                                      CONFIG_SERIAL_MAX),
+    [CF_SLOT_COUNT] =
+        CONFIG_FIELD(TOKEN, "slot_count", ULONG, slot_count, 1, CONFIG_SLOT_COUNT_MAX),
+    [CF_SERIAL_NUMBER] =
+        CONFIG_FIELD(TOKEN, "serial_number", TEXT, serial_number, 1, CONFIG_SERIAL_MAX),
     [CF_PIN_MIN_LENGTH] = CONFIG_FIELD(SECURITY, "pin_min_length", ULONG, pin_min_length,
                                        CONFIG_PIN_LENGTH_MIN, CONFIG_PIN_LENGTH_MAX),
     [CF_PIN_MAX_LENGTH] = CONFIG_FIELD(SECURITY, "pin_max_length", ULONG, pin_max_length,
                                        CONFIG_PIN_LENGTH_MIN, CONFIG_PIN_LENGTH_MAX),
-    [CF_MAX_FAILED_LOGINS] = CONFIG_FIELD(SECURITY, "max_failed_logins", ULONG,
-                                          max_failed_logins, CONFIG_FAILED_LOGINS_MIN,
-                                          CONFIG_FAILED_LOGINS_MAX),
-    [CF_PBKDF2_ITERATIONS] = CONFIG_FIELD(SECURITY, "pbkdf2_iterations", ULONG,
-                                          pbkdf2_iterations, CONFIG_PBKDF2_ITER_FLOOR,
-                                          CONFIG_PBKDF2_ITER_MAX),
+    [CF_MAX_FAILED_LOGINS] = CONFIG_FIELD(SECURITY, "max_failed_logins", ULONG, max_failed_logins,
+                                          CONFIG_FAILED_LOGINS_MIN, CONFIG_FAILED_LOGINS_MAX),
+    [CF_PBKDF2_ITERATIONS] = CONFIG_FIELD(SECURITY, "pbkdf2_iterations", ULONG, pbkdf2_iterations,
+                                          CONFIG_PBKDF2_ITER_FLOOR, CONFIG_PBKDF2_ITER_MAX),
     [CF_AUDIT_ENABLED] = CONFIG_FIELD(AUDIT, "enabled", BOOL, audit_enabled, 0, 0),
     [CF_AUDIT_LOG_PATH] = CONFIG_FIELD(AUDIT, "log_path", DATA_PATH, audit_log_path, 0, 0),
     [CF_AUDIT_LOG_LEVEL] = CONFIG_FIELD(AUDIT, "log_level", LOG_LEVEL, audit_log_level, 0, 0),
-    [CF_ALLOW_WEAK_RSA] = CONFIG_FIELD(ALGORITHMS, "allow_weak_rsa", BOOL, allow_weak_rsa, 0,
-                                       0),
-    [CF_ALLOW_SHA1_SIGNING] = CONFIG_FIELD(ALGORITHMS, "allow_sha1_signing", BOOL,
-                                           allow_sha1_signing, 0, 0),
+    [CF_ALLOW_WEAK_RSA] = CONFIG_FIELD(ALGORITHMS, "allow_weak_rsa", BOOL, allow_weak_rsa, 0, 0),
+    [CF_ALLOW_SHA1_SIGNING] =
+        CONFIG_FIELD(ALGORITHMS, "allow_sha1_signing", BOOL, allow_sha1_signing, 0, 0),
     [CF_ENABLE_PQC] = CONFIG_FIELD(ALGORITHMS, "enable_pqc", BOOL, enable_pqc, 0, 0),
-    [CF_CRYPTO_BACKEND] = { CONFIG_T_ALGORITHMS, "crypto_backend", CONFIG_K_BACKEND, 0, 0, 0 },
-    [CF_FIPS_APPROVED_ONLY] = CONFIG_FIELD(ALGORITHMS, "fips_approved_only", BOOL,
-                                           fips_approved_only, 0, 0),
-    [CF_CRATON_VENDOR_PQC] = CONFIG_FIELD(ALGORITHMS, "craton_vendor_pqc", BOOL,
-                                          craton_vendor_pqc, 0, 0),
+    [CF_CRYPTO_BACKEND] = {CONFIG_T_ALGORITHMS, "crypto_backend", CONFIG_K_BACKEND, 0, 0, 0},
+    [CF_FIPS_APPROVED_ONLY] =
+        CONFIG_FIELD(ALGORITHMS, "fips_approved_only", BOOL, fips_approved_only, 0, 0),
+    [CF_CRATON_VENDOR_PQC] =
+        CONFIG_FIELD(ALGORITHMS, "craton_vendor_pqc", BOOL, craton_vendor_pqc, 0, 0),
     [CF_D_BIND] = CONFIG_FIELD(DAEMON, "bind", BIND, daemon.bind, 0, 0),
     [CF_D_BIND_UNIX] = CONFIG_FIELD(DAEMON, "bind_unix", UNIX_PATH, daemon.bind_unix, 0, 0),
     [CF_D_TLS_CERT] = CONFIG_FIELD(DAEMON, "tls_cert", TLS_PATH, daemon.tls_cert, 0, 0),
     [CF_D_TLS_KEY] = CONFIG_FIELD(DAEMON, "tls_key", TLS_PATH, daemon.tls_key, 0, 0),
-    [CF_D_TLS_CLIENT_CA] = CONFIG_FIELD(DAEMON, "tls_client_ca", TLS_PATH,
-                                        daemon.tls_client_ca, 0, 0),
-    [CF_D_TLS_CLIENT_CRL] = CONFIG_FIELD(DAEMON, "tls_client_crl", TLS_PATH,
-                                         daemon.tls_client_crl, 0, 0),
+    [CF_D_TLS_CLIENT_CA] =
+        CONFIG_FIELD(DAEMON, "tls_client_ca", TLS_PATH, daemon.tls_client_ca, 0, 0),
+    [CF_D_TLS_CLIENT_CRL] =
+        CONFIG_FIELD(DAEMON, "tls_client_crl", TLS_PATH, daemon.tls_client_crl, 0, 0),
     [CF_D_ALLOW_UNAUTH_TLS] = CONFIG_FIELD(DAEMON, "allow_unauthenticated_tls", BOOL,
                                            daemon.allow_unauthenticated_tls, 0, 0),
-    [CF_D_ALLOW_INSECURE] = CONFIG_FIELD(DAEMON, "allow_insecure", BOOL,
-                                         daemon.allow_insecure, 0, 0),
+    [CF_D_ALLOW_INSECURE] =
+        CONFIG_FIELD(DAEMON, "allow_insecure", BOOL, daemon.allow_insecure, 0, 0),
     [CF_D_MAX_RANDOM_LENGTH] = CONFIG_FIELD(DAEMON, "max_random_length", ULONG,
-                                            daemon.max_random_length, 1,
-                                            CONFIG_DAEMON_LENGTH_MAX),
+                                            daemon.max_random_length, 1, CONFIG_DAEMON_LENGTH_MAX),
     [CF_D_MAX_DIGEST_LENGTH] = CONFIG_FIELD(DAEMON, "max_digest_length", ULONG,
-                                            daemon.max_digest_length, 1,
-                                            CONFIG_DAEMON_LENGTH_MAX),
-    [CF_D_MAX_LOGIN_ATTEMPTS] = CONFIG_FIELD(DAEMON, "max_login_attempts", ULONG,
-                                             daemon.max_login_attempts, 0,
-                                             CONFIG_DAEMON_LOGIN_ATTEMPTS_MAX),
-    [CF_D_LOGIN_COOLDOWN_SECS] = CONFIG_FIELD(DAEMON, "login_cooldown_secs", ULONG,
-                                              daemon.login_cooldown_secs, 0,
-                                              CONFIG_DAEMON_SECS_MAX),
-    [CF_D_MAX_CONNECTIONS] = CONFIG_FIELD(DAEMON, "max_connections", ULONG,
-                                          daemon.max_connections, 1,
-                                          CONFIG_DAEMON_CONNECTIONS_MAX),
-    [CF_D_REQUEST_TIMEOUT_SECS] = CONFIG_FIELD(DAEMON, "request_timeout_secs", ULONG,
-                                               daemon.request_timeout_secs, 1,
-                                               CONFIG_DAEMON_TIMEOUT_MAX),
+                                            daemon.max_digest_length, 1, CONFIG_DAEMON_LENGTH_MAX),
+    [CF_D_MAX_LOGIN_ATTEMPTS] =
+        CONFIG_FIELD(DAEMON, "max_login_attempts", ULONG, daemon.max_login_attempts, 0,
+                     CONFIG_DAEMON_LOGIN_ATTEMPTS_MAX),
+    [CF_D_LOGIN_COOLDOWN_SECS] =
+        CONFIG_FIELD(DAEMON, "login_cooldown_secs", ULONG, daemon.login_cooldown_secs, 0,
+                     CONFIG_DAEMON_SECS_MAX),
+    [CF_D_MAX_CONNECTIONS] = CONFIG_FIELD(DAEMON, "max_connections", ULONG, daemon.max_connections,
+                                          1, CONFIG_DAEMON_CONNECTIONS_MAX),
+    [CF_D_REQUEST_TIMEOUT_SECS] =
+        CONFIG_FIELD(DAEMON, "request_timeout_secs", ULONG, daemon.request_timeout_secs, 1,
+                     CONFIG_DAEMON_TIMEOUT_MAX),
     [CF_D_CRL_REFRESH_SECS] = CONFIG_FIELD(DAEMON, "crl_refresh_secs", ULONG,
-                                           daemon.crl_refresh_secs, 0,
-                                           CONFIG_DAEMON_SECS_MAX),
+                                           daemon.crl_refresh_secs, 0, CONFIG_DAEMON_SECS_MAX),
 };
 
 static const char *const config_log_levels[] = {
-    [CONFIG_LOG_ALL] = "all",
-    [CONFIG_LOG_CRYPTO] = "crypto",
-    [CONFIG_LOG_AUTH] = "auth",
-    [CONFIG_LOG_ADMIN] = "admin",
-    [CONFIG_LOG_NONE] = "none",
+    [CONFIG_LOG_ALL] = "all",     [CONFIG_LOG_CRYPTO] = "crypto", [CONFIG_LOG_AUTH] = "auth",
+    [CONFIG_LOG_ADMIN] = "admin", [CONFIG_LOG_NONE] = "none",
 };
 
 #define CONFIG_NLOG_LEVELS (sizeof(config_log_levels) / sizeof(config_log_levels[0]))
@@ -216,18 +231,6 @@ static int config_fail(struct config_ctx *C, unsigned long line, const char *fmt
         va_end(ap);
     }
     return -1;
-}
-
-static char *config_memdup(const char *s, size_t len)
-{
-    char *d = malloc(len + 1);
-
-    if (d == NULL)
-        return NULL;
-    if (len > 0)
-        memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
 }
 
 /* Renders s[0..len) as a quoted, escaped, shortened string for a message. */
@@ -330,9 +333,9 @@ int config_defaults(struct config *cfg)
     cfg->daemon.max_connections = 256;
     cfg->daemon.request_timeout_secs = 30;
     cfg->daemon.crl_refresh_secs = 300;
-    cfg->storage_path = config_memdup(storage, sizeof(storage) - 1);
-    cfg->audit_log_path = config_memdup(audit_log, sizeof(audit_log) - 1);
-    cfg->daemon.bind = config_memdup(bind, sizeof(bind) - 1);
+    cfg->storage_path = toml_memdup(storage, sizeof(storage) - 1);
+    cfg->audit_log_path = toml_memdup(audit_log, sizeof(audit_log) - 1);
+    cfg->daemon.bind = toml_memdup(bind, sizeof(bind) - 1);
     if (cfg->storage_path == NULL || cfg->audit_log_path == NULL || cfg->daemon.bind == NULL) {
         config_free(cfg);
         return -1;
@@ -371,8 +374,7 @@ static bool config_ieq(const char *a, size_t alen, const char *b)
 }
 
 /* Returns NULL if s[0..len) is an acceptable data path, else the reason. */
-static const char *config_data_path_problem(const char *s, size_t len,
-                                            char buf[CONFIG_WHY_MAX])
+static const char *config_data_path_problem(const char *s, size_t len, char buf[CONFIG_WHY_MAX])
 {
     size_t i = 0, start, clen, k;
     bool first = true;
@@ -394,11 +396,12 @@ static const char *config_data_path_problem(const char *s, size_t len,
             return "'..' component";
         if (first && clen > 0 && !(clen == 1 && s[start] == '.')) {
             first = false;
-            for (k = 0; k < sizeof(config_protected_dirs) / sizeof(config_protected_dirs[0]);
-                 k++) {
+            for (k = 0; k < sizeof(config_protected_dirs) / sizeof(config_protected_dirs[0]); k++) {
                 if (config_ieq(s + start, clen, config_protected_dirs[k])) {
-                    snprintf(buf, CONFIG_WHY_MAX, "'%s' is a protected directory (.git, .ssh, "
-                             ".gnupg, .aws, .config, .env)", config_protected_dirs[k]);
+                    snprintf(buf, CONFIG_WHY_MAX,
+                             "'%s' is a protected directory (.git, .ssh, "
+                             ".gnupg, .aws, .config, .env)",
+                             config_protected_dirs[k]);
                     return buf;
                 }
             }
@@ -483,15 +486,16 @@ static int config_apply(struct config_ctx *C, struct config *cfg, enum config_fi
         return 0;
     case CONFIG_K_ULONG:
         if (v->u.integer < (int64_t)f->min || v->u.integer > (int64_t)f->max)
-            return config_fail(C, kv->line, "%s = %lld: must be an integer from %lu to %lu",
-                               kn, (long long)v->u.integer, f->min, f->max);
+            return config_fail(C, kv->line, "%s = %lld: must be an integer from %lu to %lu", kn,
+                               (long long)v->u.integer, f->min, f->max);
         *(unsigned long *)config_slot(cfg, f) = (unsigned long)v->u.integer;
         return 0;
     case CONFIG_K_TEXT:
         if (len < f->min || len > f->max || !config_printable(s, len))
             return config_fail(C, kv->line,
                                "%s = %s: must be %lu to %lu printable ASCII characters "
-                               "(0x20-0x7E)", kn, config_show(s, len, show), f->min, f->max);
+                               "(0x20-0x7E)",
+                               kn, config_show(s, len, show), f->min, f->max);
         memcpy(config_slot(cfg, f), s, len);
         ((char *)config_slot(cfg, f))[len] = '\0';
         return 0;
@@ -502,8 +506,10 @@ static int config_apply(struct config_ctx *C, struct config *cfg, enum config_fi
                 return 0;
             }
         }
-        return config_fail(C, kv->line, "%s = %s: must be one of \"all\", \"crypto\", "
-                           "\"auth\", \"admin\", \"none\"", kn, config_show(s, len, show));
+        return config_fail(C, kv->line,
+                           "%s = %s: must be one of \"all\", \"crypto\", "
+                           "\"auth\", \"admin\", \"none\"",
+                           kn, config_show(s, len, show));
     case CONFIG_K_BACKEND:
         if (len == 7 && memcmp(s, "openssl", 7) == 0)
             return 0;
@@ -512,43 +518,46 @@ static int config_apply(struct config_ctx *C, struct config *cfg, enum config_fi
     case CONFIG_K_DATA_PATH:
         problem = config_data_path_problem(s, len, why);
         if (problem != NULL)
-            return config_fail(C, kv->line, "%s = %s: %s; it %s", kn,
-                               config_show(s, len, show), problem, config_path_rule);
+            return config_fail(C, kv->line, "%s = %s: %s; it %s", kn, config_show(s, len, show),
+                               problem, config_path_rule);
         break;
     case CONFIG_K_TLS_PATH:
         if (len == 0 || memchr(s, '\0', len) != NULL)
-            return config_fail(C, kv->line, "%s = %s: must be a non-empty path without NUL "
-                               "bytes (omit the key to leave it unset)", kn,
-                               config_show(s, len, show));
+            return config_fail(C, kv->line,
+                               "%s = %s: must be a non-empty path without NUL "
+                               "bytes (omit the key to leave it unset)",
+                               kn, config_show(s, len, show));
         if (len > CONFIG_PATH_MAX)
             return config_fail(C, kv->line, "%s: path is too long (limit %d bytes)", kn,
                                CONFIG_PATH_MAX);
         break;
     case CONFIG_K_BIND:
         if (!config_bind_ok(s, len))
-            return config_fail(C, kv->line, "%s = %s: must be HOST:PORT with a port from 1 "
+            return config_fail(C, kv->line,
+                               "%s = %s: must be HOST:PORT with a port from 1 "
                                "to 65535, e.g. \"127.0.0.1:5696\" (printable ASCII, at most "
-                               "%d bytes)", kn, config_show(s, len, show), CONFIG_BIND_MAX);
+                               "%d bytes)",
+                               kn, config_show(s, len, show), CONFIG_BIND_MAX);
         break;
     case CONFIG_K_UNIX_PATH:
         if (len == 0 || len > CONFIG_UNIX_PATH_MAX || memchr(s, '\0', len) != NULL)
-            return config_fail(C, kv->line, "%s = %s: must be a socket path of 1 to %d bytes "
-                               "without NUL bytes (omit the key to leave it unset)", kn,
-                               config_show(s, len, show), CONFIG_UNIX_PATH_MAX);
+            return config_fail(C, kv->line,
+                               "%s = %s: must be a socket path of 1 to %d bytes "
+                               "without NUL bytes (omit the key to leave it unset)",
+                               kn, config_show(s, len, show), CONFIG_UNIX_PATH_MAX);
         break;
     }
 
     /* The remaining kinds store a string. */
     sp = (char **)config_slot(cfg, f);
     free(*sp);
-    *sp = config_memdup(s, len);
+    *sp = toml_memdup(s, len);
     if (*sp == NULL)
         return config_fail(C, kv->line, "out of memory");
     return 0;
 }
 
-static int config_walk_table(struct config_ctx *C, struct config *cfg,
-                             const struct toml_table *t)
+static int config_walk_table(struct config_ctx *C, struct config *cfg, const struct toml_table *t)
 {
     char allowed[CONFIG_ERR_MAX];
     size_t ti, k, n;
@@ -559,8 +568,10 @@ static int config_walk_table(struct config_ctx *C, struct config *cfg,
             break;
     }
     if (ti == CONFIG_T_COUNT)
-        return config_fail(C, t->line, "unknown table [%s]; allowed tables: [token], "
-                           "[security], [audit], [algorithms], [daemon]", t->name);
+        return config_fail(C, t->line,
+                           "unknown table [%s]; allowed tables: [token], "
+                           "[security], [audit], [algorithms], [daemon]",
+                           t->name);
     for (k = 0; k < t->nkeys; k++) {
         for (id = 0; id < CF_COUNT; id++) {
             if (config_fields[id].table == (enum config_table_id)ti &&
@@ -578,8 +589,10 @@ static int config_walk_table(struct config_ctx *C, struct config *cfg,
                 if (n >= sizeof(allowed))
                     n = sizeof(allowed);
             }
-            return config_fail(C, t->keys[k].line, "unknown key '%s.%s'; allowed keys in "
-                               "[%s]: %s", t->name, t->keys[k].key, t->name, allowed);
+            return config_fail(C, t->keys[k].line,
+                               "unknown key '%s.%s'; allowed keys in "
+                               "[%s]: %s",
+                               t->name, t->keys[k].key, t->name, allowed);
         }
         if (config_apply(C, cfg, (enum config_field_id)id, &t->keys[k]) < 0)
             return -1;
@@ -610,12 +623,13 @@ static int config_cross_check(struct config_ctx *C, const struct config *cfg)
     if (cfg->max_rw_sessions > cfg->max_sessions)
         return config_fail(C, config_later(C, CF_MAX_RW_SESSIONS, CF_MAX_SESSIONS),
                            "token.max_rw_sessions = %lu: must be an integer from 1 to "
-                           "token.max_sessions (%lu)", cfg->max_rw_sessions, cfg->max_sessions);
+                           "token.max_sessions (%lu)",
+                           cfg->max_rw_sessions, cfg->max_sessions);
     if (cfg->pin_min_length > cfg->pin_max_length)
         return config_fail(C, config_later(C, CF_PIN_MIN_LENGTH, CF_PIN_MAX_LENGTH),
                            "security.pin_min_length = %lu: must be an integer from %d to "
-                           "security.pin_max_length (%lu)", cfg->pin_min_length,
-                           CONFIG_PIN_LENGTH_MIN, cfg->pin_max_length);
+                           "security.pin_max_length (%lu)",
+                           cfg->pin_min_length, CONFIG_PIN_LENGTH_MIN, cfg->pin_max_length);
     if (cfg->fips_approved_only) {
         if (config_check_fips(C, cfg, CF_AUDIT_ENABLED, true) < 0 ||
             config_check_fips(C, cfg, CF_ALLOW_WEAK_RSA, false) < 0 ||
@@ -637,15 +651,16 @@ static int config_resolve(struct config_ctx *C, struct config *cfg, enum config_
     char kn[64];
     bool sep;
 
-    if (*sp == NULL || (*sp)[0] == '/' || base == NULL || base[0] == '\0' ||
-        strcmp(base, ".") == 0)
+    if (*sp == NULL || (*sp)[0] == '/' || base == NULL || base[0] == '\0' || strcmp(base, ".") == 0)
         return 0;
     blen = strlen(base);
     plen = strlen(*sp);
     sep = base[blen - 1] != '/';
     if (blen + (sep ? 1 : 0) + plen > CONFIG_PATH_MAX)
-        return config_fail(C, C->lines[id], "%s: path resolved against %s is too long "
-                           "(limit %d bytes)", config_key_name(f, kn), base, CONFIG_PATH_MAX);
+        return config_fail(C, C->lines[id],
+                           "%s: path resolved against %s is too long "
+                           "(limit %d bytes)",
+                           config_key_name(f, kn), base, CONFIG_PATH_MAX);
     joined = malloc(blen + 1 + plen + 1);
     if (joined == NULL)
         return config_fail(C, C->lines[id], "out of memory");
@@ -662,8 +677,8 @@ int config_parse(struct config *cfg, const char *text, size_t len, const char *n
                  const char *base_dir, char err[CONFIG_ERR_MAX])
 {
     static const enum config_field_id paths[] = {
-        CF_STORAGE_PATH, CF_AUDIT_LOG_PATH, CF_D_TLS_CERT, CF_D_TLS_KEY,
-        CF_D_TLS_CLIENT_CA, CF_D_TLS_CLIENT_CRL,
+        CF_STORAGE_PATH, CF_AUDIT_LOG_PATH,  CF_D_TLS_CERT,
+        CF_D_TLS_KEY,    CF_D_TLS_CLIENT_CA, CF_D_TLS_CLIENT_CRL,
     };
     struct config_ctx C;
     struct config tmp;
@@ -694,7 +709,8 @@ int config_parse(struct config *cfg, const char *text, size_t len, const char *n
         goto out;
     root = &doc.tables[0];
     if (root->nkeys > 0) {
-        config_fail(&C, root->keys[0].line, "unknown key '%s'; keys belong in a table: "
+        config_fail(&C, root->keys[0].line,
+                    "unknown key '%s'; keys belong in a table: "
                     "[token], [security], [audit], [algorithms], [daemon]",
                     root->keys[0].key);
         goto out;
@@ -741,8 +757,8 @@ static char *config_dirname(const char *path)
     while (n > 1 && path[n - 1] == '/')
         n--; /* drop the separators, keep a lone "/" */
     if (n == 0)
-        return config_memdup(".", 1);
-    return config_memdup(path, n);
+        return toml_memdup(".", 1);
+    return toml_memdup(path, n);
 }
 
 /* Reads the whole regular file behind fd (at most TOML_MAX_INPUT bytes). */
@@ -771,8 +787,8 @@ static int config_read_fd(int fd, const char *path, char **out, size_t *outlen,
         goto out;
     }
     if (st.st_size < 0 || st.st_size > TOML_MAX_INPUT) {
-        snprintf(err, CONFIG_ERR_MAX, "%s: file is too large (%lld bytes; the limit is %d)",
-                 path, (long long)st.st_size, TOML_MAX_INPUT);
+        snprintf(err, CONFIG_ERR_MAX, "%s: file is too large (%lld bytes; the limit is %d)", path,
+                 (long long)st.st_size, TOML_MAX_INPUT);
         goto out;
     }
     cap = (size_t)st.st_size + 1; /* one spare byte detects a file that grew */
@@ -848,9 +864,10 @@ int config_load(struct config *cfg, const char *path, char err[CONFIG_ERR_MAX])
             goto out;
         }
         if (e == ELOOP)
-            snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: it is a symbolic link, which is "
-                     "not allowed; name the file itself%s%s%s", path,
-                     named_by ? " (" : "", named_by ? named_by : "", named_by ? ")" : "");
+            snprintf(err, CONFIG_ERR_MAX,
+                     "%s: cannot open: it is a symbolic link, which is "
+                     "not allowed; name the file itself%s%s%s",
+                     path, named_by ? " (" : "", named_by ? named_by : "", named_by ? ")" : "");
         else
             snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s%s%s%s", path,
                      config_strerror(e, ebuf, sizeof(ebuf)), named_by ? " (" : "",
@@ -860,7 +877,7 @@ int config_load(struct config *cfg, const char *path, char err[CONFIG_ERR_MAX])
     if (config_read_fd(fd, path, &text, &len, err) < 0)
         goto out;
     base = config_dirname(path);
-    source = config_memdup(path, strlen(path));
+    source = toml_memdup(path, strlen(path));
     if (base == NULL || source == NULL) {
         snprintf(err, CONFIG_ERR_MAX, "%s: out of memory", path);
         goto out;
@@ -918,13 +935,27 @@ static void config_out_string(struct config_out *o, const char *s)
     config_out_printf(o, "\"");
     for (; *p != '\0'; p++) {
         switch (*p) {
-        case '"': config_out_printf(o, "\\\""); break;
-        case '\\': config_out_printf(o, "\\\\"); break;
-        case '\b': config_out_printf(o, "\\b"); break;
-        case '\t': config_out_printf(o, "\\t"); break;
-        case '\n': config_out_printf(o, "\\n"); break;
-        case '\f': config_out_printf(o, "\\f"); break;
-        case '\r': config_out_printf(o, "\\r"); break;
+        case '"':
+            config_out_printf(o, "\\\"");
+            break;
+        case '\\':
+            config_out_printf(o, "\\\\");
+            break;
+        case '\b':
+            config_out_printf(o, "\\b");
+            break;
+        case '\t':
+            config_out_printf(o, "\\t");
+            break;
+        case '\n':
+            config_out_printf(o, "\\n");
+            break;
+        case '\f':
+            config_out_printf(o, "\\f");
+            break;
+        case '\r':
+            config_out_printf(o, "\\r");
+            break;
         default:
             if (*p < 0x20 || *p == 0x7F)
                 config_out_printf(o, "\\u%04X", *p);
@@ -938,7 +969,7 @@ static void config_out_string(struct config_out *o, const char *s)
 
 size_t config_format(const struct config *cfg, char *buf, size_t buflen)
 {
-    struct config_out o = { buf, buflen, 0 };
+    struct config_out o = {buf, buflen, 0};
     const struct config_field *f;
     const void *slot;
     int id, table = -1;

@@ -15,13 +15,13 @@
 
 #define CONFIG_ERR_MAX 512
 
-#define CONFIG_LABEL_MAX 32     /* token.label bytes */
-#define CONFIG_SERIAL_MAX 16    /* token.serial_number bytes */
-#define CONFIG_SLOT_COUNT_MAX 256
-#define CONFIG_MAX_SESSIONS_MAX 10000
-#define CONFIG_PIN_LENGTH_MAX 256
+#define CONFIG_LABEL_MAX         32 /* token.label bytes */
+#define CONFIG_SERIAL_MAX        16 /* token.serial_number bytes */
+#define CONFIG_SLOT_COUNT_MAX    256
+#define CONFIG_MAX_SESSIONS_MAX  10000
+#define CONFIG_PIN_LENGTH_MAX    256
 #define CONFIG_PBKDF2_ITER_FLOOR 100000UL
-#define CONFIG_PBKDF2_ITER_MAX 10000000UL
+#define CONFIG_PBKDF2_ITER_MAX   10000000UL
 
 enum config_log_level {
     CONFIG_LOG_ALL,
@@ -32,14 +32,14 @@ enum config_log_level {
 };
 
 struct config_daemon {
-    char *bind;            /* "127.0.0.1:5696" */
-    char *bind_unix;       /* NULL when unset */
-    char *tls_cert;        /* NULL when unset; resolved like other paths */
+    char *bind;      /* "127.0.0.1:5696" */
+    char *bind_unix; /* NULL when unset */
+    char *tls_cert;  /* NULL when unset; resolved like other paths */
     char *tls_key;
     char *tls_client_ca;
     char *tls_client_crl;
-    bool allow_unauthenticated_tls; /* false */
-    bool allow_insecure;            /* false */
+    bool allow_unauthenticated_tls;     /* false */
+    bool allow_insecure;                /* false */
     unsigned long max_random_length;    /* 1048576, 1..67108864 */
     unsigned long max_digest_length;    /* 16777216, 1..67108864 */
     unsigned long max_login_attempts;   /* 5, 0..1000 (0 disables) */
@@ -56,11 +56,11 @@ struct config {
     /* [token] */
     char label[CONFIG_LABEL_MAX + 1];          /* "Craton HSM Token"; 1..32 printable ASCII */
     char serial_number[CONFIG_SERIAL_MAX + 1]; /* "0000000000000001"; 1..16 printable ASCII */
-    char *storage_path;          /* "craton_hsm_store", resolved against the config dir */
-    unsigned long max_sessions;  /* 100, 1..10000 */
+    char *storage_path;            /* "craton_hsm_store", resolved against the config dir */
+    unsigned long max_sessions;    /* 100, 1..10000 */
     unsigned long max_rw_sessions; /* 10, 1..max_sessions */
-    bool persist_objects;        /* true */
-    unsigned long slot_count;    /* 1, 1..256 */
+    bool persist_objects;          /* true */
+    unsigned long slot_count;      /* 1, 1..256 */
 
     /* [security] */
     unsigned long pin_min_length;    /* 8, 4..pin_max_length */
@@ -69,16 +69,16 @@ struct config {
     unsigned long pbkdf2_iterations; /* 600000, 100000..10000000 */
 
     /* [audit] */
-    bool audit_enabled;                 /* true; must be true if fips_approved_only */
-    char *audit_log_path;               /* "craton_hsm_audit.jsonl", resolved */
+    bool audit_enabled;                    /* true; must be true if fips_approved_only */
+    char *audit_log_path;                  /* "craton_hsm_audit.jsonl", resolved */
     enum config_log_level audit_log_level; /* "all" | "crypto" | "auth" | "admin" | "none" */
 
     /* [algorithms] */
-    bool allow_weak_rsa;      /* false; must be false if fips_approved_only */
-    bool allow_sha1_signing;  /* false; must be false if fips_approved_only */
-    bool enable_pqc;          /* true */
-    bool fips_approved_only;  /* false */
-    bool craton_vendor_pqc;   /* false: list the reference's vendor PQC numbers too */
+    bool allow_weak_rsa;     /* false; must be false if fips_approved_only */
+    bool allow_sha1_signing; /* false; must be false if fips_approved_only */
+    bool enable_pqc;         /* true */
+    bool fips_approved_only; /* false */
+    bool craton_vendor_pqc;  /* false: list the reference's vendor PQC numbers too */
     /* crypto_backend: only "openssl" is accepted (not stored). */
 
     /* [daemon]: parsed and validated here, used by the daemon. */

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOML_SHOW_MAX 40      /* bytes of a bad token quoted in a message */
+#define TOML_SHOW_MAX 40 /* bytes of a bad token quoted in a message */
 #define TOML_QKEY_MAX (2 * TOML_MAX_KEY + 2)
 
 struct toml_parser {
-    const char *p;       /* next byte */
-    const char *end;     /* one past the last byte */
-    unsigned long line;  /* line of *p */
-    const char *name;    /* for messages */
+    const char *p;      /* next byte */
+    const char *end;    /* one past the last byte */
+    unsigned long line; /* line of *p */
+    const char *name;   /* for messages */
     char *err;
     size_t errlen;
     struct toml_doc *doc;
@@ -27,8 +27,7 @@ struct toml_parser {
     char qkey[TOML_QKEY_MAX]; /* "table.key" being parsed, for messages */
 };
 
-static const char toml_supported[] =
-    "supported: strings, integers, booleans and arrays of them";
+static const char toml_supported[] = "supported: strings, integers, booleans and arrays of them";
 
 static int toml_fail(struct toml_parser *P, unsigned long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -49,7 +48,7 @@ static int toml_fail(struct toml_parser *P, unsigned long line, const char *fmt,
     return -1;
 }
 
-static char *toml_memdup(const char *s, size_t len)
+char *toml_memdup(const char *s, size_t len)
 {
     char *d = malloc(len + 1);
 
@@ -63,8 +62,8 @@ static char *toml_memdup(const char *s, size_t len)
 
 static bool toml_is_bare(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 static bool toml_is_digit(char c)
@@ -284,7 +283,8 @@ static int toml_check_bytes(struct toml_parser *P)
         } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
             return toml_fail(P, line,
                              "control character U+%04X is not allowed "
-                             "(inside \"...\" strings write it as an escape)", c);
+                             "(inside \"...\" strings write it as an escape)",
+                             c);
         } else if (c >= 0x80) {
             n = toml_utf8_len(s + i, len - i);
             if (n == 0)
@@ -360,8 +360,7 @@ static int toml_read_bare(struct toml_parser *P, char *out, const char *what)
 
     while (P->p < P->end && toml_is_bare(*P->p)) {
         if (n == TOML_MAX_KEY)
-            return toml_fail(P, P->line, "%s is too long (limit %d bytes)", what,
-                             TOML_MAX_KEY);
+            return toml_fail(P, P->line, "%s is too long (limit %d bytes)", what, TOML_MAX_KEY);
         out[n++] = *P->p++;
     }
     out[n] = '\0';
@@ -369,11 +368,11 @@ static int toml_read_bare(struct toml_parser *P, char *out, const char *what)
         if (P->p < P->end && (*P->p == '"' || *P->p == '\''))
             return toml_fail(P, P->line,
                              "quoted %ss are not supported; use a bare %s "
-                             "(letters, digits, '_' and '-')", what, what);
+                             "(letters, digits, '_' and '-')",
+                             what, what);
         if (P->p >= P->end || *P->p == '\n' || *P->p == '\r')
             return toml_fail(P, P->line, "expected a %s, found the end of the line", what);
-        return toml_fail(P, P->line, "expected a %s, found %s", what,
-                         toml_show_char(*P->p, buf));
+        return toml_fail(P, P->line, "expected a %s, found %s", what, toml_show_char(*P->p, buf));
     }
     return 0;
 }
@@ -384,16 +383,15 @@ static int toml_parse_value(struct toml_parser *P, struct toml_value *v, unsigne
 
 static int toml_unsupported(struct toml_parser *P, unsigned long line, const char *what)
 {
-    return toml_fail(P, line, "unsupported value for key '%s': %s are not supported (%s)",
-                     P->qkey, what, toml_supported);
+    return toml_fail(P, line, "unsupported value for key '%s': %s are not supported (%s)", P->qkey,
+                     what, toml_supported);
 }
 
-static int toml_put(struct toml_parser *P, char *buf, size_t *n, const char *bytes,
-                    size_t k)
+static int toml_put(struct toml_parser *P, char *buf, size_t *n, const char *bytes, size_t k)
 {
     if (*n + k > TOML_MAX_STRING)
-        return toml_fail(P, P->line, "string for key '%s' is too long (limit %d bytes)",
-                         P->qkey, TOML_MAX_STRING);
+        return toml_fail(P, P->line, "string for key '%s' is too long (limit %d bytes)", P->qkey,
+                         TOML_MAX_STRING);
     memcpy(buf + *n, bytes, k);
     *n += k;
     return 0;
@@ -441,7 +439,8 @@ static int toml_parse_unicode(struct toml_parser *P, int ndigits, char out[4], s
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return toml_fail(P, P->line,
                          "invalid escape in string for key '%s': U+%04lX is not a "
-                         "Unicode scalar value", P->qkey, cp);
+                         "Unicode scalar value",
+                         P->qkey, cp);
     *k = toml_utf8_encode(cp, out);
     return 0;
 }
@@ -488,13 +487,27 @@ static int toml_parse_basic(struct toml_parser *P, struct toml_value *v)
         e = *P->p++;
         k = 1;
         switch (e) {
-        case 'b': enc[0] = '\b'; break;
-        case 't': enc[0] = '\t'; break;
-        case 'n': enc[0] = '\n'; break;
-        case 'f': enc[0] = '\f'; break;
-        case 'r': enc[0] = '\r'; break;
-        case '"': enc[0] = '"'; break;
-        case '\\': enc[0] = '\\'; break;
+        case 'b':
+            enc[0] = '\b';
+            break;
+        case 't':
+            enc[0] = '\t';
+            break;
+        case 'n':
+            enc[0] = '\n';
+            break;
+        case 'f':
+            enc[0] = '\f';
+            break;
+        case 'r':
+            enc[0] = '\r';
+            break;
+        case '"':
+            enc[0] = '"';
+            break;
+        case '\\':
+            enc[0] = '\\';
+            break;
         case 'u':
             if (toml_parse_unicode(P, 4, enc, &k) < 0)
                 return -1;
@@ -526,20 +539,18 @@ static int toml_parse_literal(struct toml_parser *P, struct toml_value *v)
     while (P->p < P->end && *P->p != '\'' && *P->p != '\n' && *P->p != '\r')
         P->p++;
     if (P->p >= P->end || *P->p != '\'')
-        return toml_fail(P, v->line,
-                         "unterminated string for key '%s' (a string ends on its line)",
+        return toml_fail(P, v->line, "unterminated string for key '%s' (a string ends on its line)",
                          P->qkey);
     n = (size_t)(P->p - start);
     P->p++;
     if (n > TOML_MAX_STRING)
-        return toml_fail(P, v->line, "string for key '%s' is too long (limit %d bytes)",
-                         P->qkey, TOML_MAX_STRING);
+        return toml_fail(P, v->line, "string for key '%s' is too long (limit %d bytes)", P->qkey,
+                         TOML_MAX_STRING);
     return toml_finish_string(P, v, start, n);
 }
 
 /* s[0..n) is [+-]?[0-9_]+ ; checks TOML's rules and converts. */
-static int toml_parse_int(struct toml_parser *P, struct toml_value *v, const char *s,
-                          size_t n)
+static int toml_parse_int(struct toml_parser *P, struct toml_value *v, const char *s, size_t n)
 {
     uint64_t acc = 0, limit;
     bool neg = false;
@@ -551,24 +562,32 @@ static int toml_parse_int(struct toml_parser *P, struct toml_value *v, const cha
         i = 1;
     }
     if (i >= n || !toml_is_digit(s[i]))
-        return toml_fail(P, v->line, "invalid integer '%.*s' for key '%s': "
-                         "'_' must sit between digits", shown, s, P->qkey);
+        return toml_fail(P, v->line,
+                         "invalid integer '%.*s' for key '%s': "
+                         "'_' must sit between digits",
+                         shown, s, P->qkey);
     if (s[i] == '0' && i + 1 < n)
-        return toml_fail(P, v->line, "invalid integer '%.*s' for key '%s': "
-                         "leading zeros are not allowed", shown, s, P->qkey);
+        return toml_fail(P, v->line,
+                         "invalid integer '%.*s' for key '%s': "
+                         "leading zeros are not allowed",
+                         shown, s, P->qkey);
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < n; i++) {
         unsigned d;
         if (s[i] == '_') {
             if (i + 1 >= n || !toml_is_digit(s[i + 1]))
-                return toml_fail(P, v->line, "invalid integer '%.*s' for key '%s': "
-                                 "'_' must sit between digits", shown, s, P->qkey);
+                return toml_fail(P, v->line,
+                                 "invalid integer '%.*s' for key '%s': "
+                                 "'_' must sit between digits",
+                                 shown, s, P->qkey);
             continue;
         }
         d = (unsigned)(s[i] - '0');
         if (acc > (limit - d) / 10)
-            return toml_fail(P, v->line, "integer '%.*s' for key '%s' is out of range "
-                             "(64-bit signed)", shown, s, P->qkey);
+            return toml_fail(P, v->line,
+                             "integer '%.*s' for key '%s' is out of range "
+                             "(64-bit signed)",
+                             shown, s, P->qkey);
         acc = acc * 10 + d;
     }
     v->type = TOML_INTEGER;
@@ -619,12 +638,11 @@ static int toml_parse_scalar(struct toml_parser *P, struct toml_value *v)
     if (n > digits_at + 1 && s[digits_at] == '0' &&
         (s[digits_at + 1] == 'x' || s[digits_at + 1] == 'o' || s[digits_at + 1] == 'b'))
         return toml_unsupported(P, v->line, "hexadecimal, octal and binary integers");
-    if (memchr(s, ':', n) != NULL ||
-        (toml_is_digit(s[0]) && memchr(s + 1, '-', n - 1) != NULL))
+    if (memchr(s, ':', n) != NULL || (toml_is_digit(s[0]) && memchr(s + 1, '-', n - 1) != NULL))
         return toml_unsupported(P, v->line, "dates and times");
     if ((n > digits_at && toml_is_digit(s[digits_at])) ||
-        (n - digits_at == 3 && (memcmp(s + digits_at, "inf", 3) == 0 ||
-                                memcmp(s + digits_at, "nan", 3) == 0)))
+        (n - digits_at == 3 &&
+         (memcmp(s + digits_at, "inf", 3) == 0 || memcmp(s + digits_at, "nan", 3) == 0)))
         return toml_unsupported(P, v->line, "floats");
     return toml_unsupported(P, v->line, "bare words (quote strings)");
 }
@@ -638,8 +656,8 @@ static int toml_parse_array(struct toml_parser *P, struct toml_value *v, unsigne
     int rc = -1;
 
     if (depth >= TOML_MAX_DEPTH) {
-        toml_fail(P, P->line, "arrays for key '%s' are nested too deeply (limit %d)",
-                  P->qkey, TOML_MAX_DEPTH);
+        toml_fail(P, P->line, "arrays for key '%s' are nested too deeply (limit %d)", P->qkey,
+                  TOML_MAX_DEPTH);
         goto out;
     }
     P->p++; /* '[' */
@@ -653,13 +671,12 @@ static int toml_parse_array(struct toml_parser *P, struct toml_value *v, unsigne
             goto out;
         }
         if (*P->p == ',') {
-            toml_fail(P, P->line, "expected a value before ',' in the array for key '%s'",
-                      P->qkey);
+            toml_fail(P, P->line, "expected a value before ',' in the array for key '%s'", P->qkey);
             goto out;
         }
         if (count == TOML_MAX_ARRAY) {
-            toml_fail(P, P->line, "array for key '%s' is too long (limit %d items)",
-                      P->qkey, TOML_MAX_ARRAY);
+            toml_fail(P, P->line, "array for key '%s' is too long (limit %d items)", P->qkey,
+                      TOML_MAX_ARRAY);
             goto out;
         }
         if (count == cap) {
@@ -687,8 +704,8 @@ static int toml_parse_array(struct toml_parser *P, struct toml_value *v, unsigne
             rc = 0;
             goto out;
         }
-        toml_fail(P, P->line, "expected ',' or ']' in the array for key '%s', found %s",
-                  P->qkey, toml_show_char(*P->p, buf));
+        toml_fail(P, P->line, "expected ',' or ']' in the array for key '%s', found %s", P->qkey,
+                  toml_show_char(*P->p, buf));
         goto out;
     }
     toml_fail(P, P->line, "unterminated array for key '%s' (opened at line %lu)", P->qkey,
@@ -755,22 +772,24 @@ static int toml_parse_header(struct toml_parser *P, size_t *cur)
         return -1;
     toml_skip_ws(P);
     if (P->p < P->end && *P->p == '.')
-        return toml_fail(P, line, "dotted table names ([%s.name]) are not supported; "
-                         "use a single name such as [%s]", name, name);
+        return toml_fail(P, line,
+                         "dotted table names ([%s.name]) are not supported; "
+                         "use a single name such as [%s]",
+                         name, name);
     if (P->p >= P->end || *P->p != ']')
-        return toml_fail(P, line, "expected ']' to close the header of table [%s]%s%s",
-                         name, P->p < P->end ? ", found " : "",
+        return toml_fail(P, line, "expected ']' to close the header of table [%s]%s%s", name,
+                         P->p < P->end ? ", found " : "",
                          P->p < P->end ? toml_show_char(*P->p, buf) : "");
     P->p++;
     for (i = 1; i < doc->ntables; i++) {
         if (strcmp(doc->tables[i].name, name) == 0)
-            return toml_fail(P, line, "duplicate table [%s] (first defined at line %lu)",
-                             name, doc->tables[i].line);
+            return toml_fail(P, line, "duplicate table [%s] (first defined at line %lu)", name,
+                             doc->tables[i].line);
     }
     kv = toml_key_find(&doc->tables[0], name);
     if (kv != NULL)
-        return toml_fail(P, line, "table [%s] conflicts with key '%s' defined at line %lu",
-                         name, name, kv->line);
+        return toml_fail(P, line, "table [%s] conflicts with key '%s' defined at line %lu", name,
+                         name, kv->line);
     if (doc->ntables - 1 >= TOML_MAX_TABLES)
         return toml_fail(P, line, "too many tables (limit %d)", TOML_MAX_TABLES);
     if (toml_add_table(P, name, line) < 0)
@@ -793,12 +812,15 @@ static int toml_parse_keyval(struct toml_parser *P, size_t cur)
     snprintf(P->qkey, sizeof(P->qkey), "%s%s%s", t->name, t->name[0] ? "." : "", key);
     toml_skip_ws(P);
     if (P->p < P->end && *P->p == '.')
-        return toml_fail(P, line, "dotted keys ('%s.name = ...') are not supported; "
-                         "use a [table] header", P->qkey);
+        return toml_fail(P, line,
+                         "dotted keys ('%s.name = ...') are not supported; "
+                         "use a [table] header",
+                         P->qkey);
     if (P->p >= P->end || *P->p != '=')
         return toml_fail(P, line, "expected '=' after key '%s', found %s", P->qkey,
                          P->p >= P->end || *P->p == '\n' || *P->p == '\r'
-                             ? "the end of the line" : toml_show_char(*P->p, buf));
+                             ? "the end of the line"
+                             : toml_show_char(*P->p, buf));
     P->p++;
     toml_skip_ws(P);
     kv = toml_key_find(t, key);
@@ -812,8 +834,8 @@ static int toml_parse_keyval(struct toml_parser *P, size_t cur)
     return toml_add_key(P, t, key, line, &v);
 }
 
-int toml_parse(struct toml_doc *doc, const char *text, size_t len, const char *name,
-               char *err, size_t errlen)
+int toml_parse(struct toml_doc *doc, const char *text, size_t len, const char *name, char *err,
+               size_t errlen)
 {
     struct toml_parser P;
     size_t cur = 0;
@@ -836,8 +858,7 @@ int toml_parse(struct toml_doc *doc, const char *text, size_t len, const char *n
         goto out;
     }
     if (len > TOML_MAX_INPUT) {
-        toml_fail(&P, 1, "input is too large (%zu bytes; the limit is %d)", len,
-                  TOML_MAX_INPUT);
+        toml_fail(&P, 1, "input is too large (%zu bytes; the limit is %d)", len, TOML_MAX_INPUT);
         goto out;
     }
     P.p = text != NULL ? text : "";

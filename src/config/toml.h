@@ -21,14 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOML_MAX_INPUT (1024 * 1024) /* bytes of input */
-#define TOML_MAX_STRING 4096         /* bytes of one decoded string */
-#define TOML_MAX_KEY 64              /* bytes of one key or table name */
-#define TOML_MAX_ARRAY 1024          /* items in one array */
-#define TOML_MAX_DEPTH 8             /* arrays nested in arrays */
-#define TOML_MAX_TABLES 64           /* [table] headers, root excluded */
-#define TOML_MAX_KEYS 256            /* keys in one table */
-#define TOML_MAX_VALUES 65536        /* values in the whole document */
+#define TOML_MAX_INPUT  (1024 * 1024) /* bytes of input */
+#define TOML_MAX_STRING 4096          /* bytes of one decoded string */
+#define TOML_MAX_KEY    64            /* bytes of one key or table name */
+#define TOML_MAX_ARRAY  1024          /* items in one array */
+#define TOML_MAX_DEPTH  8             /* arrays nested in arrays */
+#define TOML_MAX_TABLES 64            /* [table] headers, root excluded */
+#define TOML_MAX_KEYS   256           /* keys in one table */
+#define TOML_MAX_VALUES 65536         /* values in the whole document */
 
 enum toml_type {
     TOML_STRING,
@@ -42,7 +42,7 @@ struct toml_value {
     unsigned long line; /* 1-based line where the value starts */
     union {
         struct {
-            char *ptr;  /* NUL-terminated, but may hold NUL bytes: use len */
+            char *ptr; /* NUL-terminated, but may hold NUL bytes: use len */
             size_t len;
         } str;
         int64_t integer;
@@ -61,8 +61,8 @@ struct toml_keyval {
 };
 
 struct toml_table {
-    char *name;         /* "" for the root table (keys before any header) */
-    unsigned long line; /* line of the header; 0 for the root table */
+    char *name;               /* "" for the root table (keys before any header) */
+    unsigned long line;       /* line of the header; 0 for the root table */
     struct toml_keyval *keys; /* in file order */
     size_t nkeys;
     size_t cap;
@@ -78,8 +78,8 @@ struct toml_doc {
  * TOML_MAX_INPUT).  name is used only in error messages.
  * Returns 0 and fills doc (free with toml_free), or -1 and writes
  * "NAME:LINE: message" into err[errlen]; doc is then empty.  Thread-safe. */
-int toml_parse(struct toml_doc *doc, const char *text, size_t len, const char *name,
-               char *err, size_t errlen);
+int toml_parse(struct toml_doc *doc, const char *text, size_t len, const char *name, char *err,
+               size_t errlen);
 
 /* Frees what doc owns and zeroes it.  NULL-safe, idempotent. */
 void toml_free(struct toml_doc *doc);
@@ -92,5 +92,9 @@ const struct toml_keyval *toml_key_find(const struct toml_table *table, const ch
 
 /* Returns "a string", "an integer", "a boolean" or "an array". */
 const char *toml_type_name(enum toml_type type);
+
+/* Copies len bytes of s into a new NUL-terminated heap string; NULL when out
+ * of memory.  Free with free(). */
+char *toml_memdup(const char *s, size_t len);
 
 #endif

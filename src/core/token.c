@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#define TOKEN_MANUFACTURER "Craton HSM Project"
-#define TOKEN_MODEL "Craton HSM"
+#define TOKEN_MANUFACTURER     "Craton HSM Project"
+#define TOKEN_MODEL            "Craton HSM"
 #define TOKEN_SLOT_DESCRIPTION "Craton HSM software slot"
-#define TOKEN_VERSION_MAJOR 0
-#define TOKEN_VERSION_MINOR 1
+#define TOKEN_VERSION_MAJOR    0
+#define TOKEN_VERSION_MINOR    1
 /* PBKDF2 output: verifier || key-encryption key, from one run. */
-#define TOKEN_KDF_OUT (STORE_VERIFIER_LEN + CRYPTO_KEY_LEN)
+#define TOKEN_KDF_OUT        (STORE_VERIFIER_LEN + CRYPTO_KEY_LEN)
 #define TOKEN_OMK_AAD_PREFIX "craton-hsm/omk/v1"
 
 struct token {
@@ -57,8 +57,8 @@ static void make_serial(struct token *t)
     memcpy(t->serial, tail, strlen(tail) + 1);
 }
 
-CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto,
-                struct store *st, struct token **out)
+CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto, struct store *st,
+                struct token **out)
 {
     struct token *t = calloc(1, sizeof(*t));
     if (t == NULL) {
@@ -119,7 +119,8 @@ static CK_FLAGS pin_flags(const struct token *t, enum store_role role)
         f |= so ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED;
     else if (failed + 1 == max)
         f |= so ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY;
-    if (failed > 0 && failed < max)
+    /* Spec: COUNT_LOW = a wrong PIN since the last successful login. */
+    if (failed > 0)
         f |= so ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW;
     return f;
 }
@@ -252,8 +253,8 @@ static CK_RV make_pin(struct token *t, enum store_role role, const CK_UTF8CHAR *
     if (rv == CKR_OK) {
         memcpy(p->verifier, kdf, STORE_VERIFIER_LEN);
         omk_aad(t, role, aad, &aad_len);
-        rv = crypto_wrap_key(t->crypto, kdf + STORE_VERIFIER_LEN, omk, aad, aad_len,
-                             p->wrapped_omk);
+        rv =
+            crypto_wrap_key(t->crypto, kdf + STORE_VERIFIER_LEN, omk, aad, aad_len, p->wrapped_omk);
     }
     p->set = rv == CKR_OK;
     crypto_wipe(kdf, sizeof(kdf));
@@ -292,8 +293,8 @@ static CK_RV reset_failures(struct token *t, enum store_role role)
  * omk is non-NULL, the unwrapped OMK in it.  Caller holds auth_lock and has
  * checked that role has a PIN and is not locked.
  */
-static CK_RV verify_pin(struct token *t, enum store_role role, const CK_UTF8CHAR *pin,
-                        CK_ULONG len, unsigned char *omk)
+static CK_RV verify_pin(struct token *t, enum store_role role, const CK_UTF8CHAR *pin, CK_ULONG len,
+                        unsigned char *omk)
 {
     unsigned char kdf[TOKEN_KDF_OUT];
     unsigned char aad[64];
@@ -514,8 +515,8 @@ out:
     return rv;
 }
 
-CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin,
-                    CK_ULONG old_len, const CK_UTF8CHAR *new_pin, CK_ULONG new_len)
+CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin, CK_ULONG old_len,
+                    const CK_UTF8CHAR *new_pin, CK_ULONG new_len)
 {
     CK_RV rv = CKR_OK;
     unsigned char *omk = NULL;

@@ -30,8 +30,8 @@ struct token;
 /* Creates the token of slot id.  cfg and crypto must outlive the token; st
  * (NULL when persist_objects is false) becomes the token's.  Loads the
  * persisted record.  Returns CKR_OK, CKR_HOST_MEMORY or CKR_DEVICE_ERROR. */
-CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto,
-                struct store *st, struct token **out) WARN_UNUSED;
+CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto, struct store *st,
+                struct token **out) WARN_UNUSED;
 
 /* Frees the token, wiping its secrets and closing its store (NULL-safe). */
 void token_free(struct token *t);
@@ -70,7 +70,7 @@ CK_RV token_init_pin(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len) 
 
 /* C_SetPIN: changes the PIN of the logged-in role, or the user PIN when
  * public; session_rw is the calling session's R/W flag. */
-CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin,
-                    CK_ULONG old_len, const CK_UTF8CHAR *new_pin, CK_ULONG new_len) WARN_UNUSED;
+CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin, CK_ULONG old_len,
+                    const CK_UTF8CHAR *new_pin, CK_ULONG new_len) WARN_UNUSED;
 
 #endif

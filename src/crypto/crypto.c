@@ -13,7 +13,7 @@
 
 /* Secure heap size: room for the OMKs of 256 slots and operation keys. */
 #define CRYPTO_SECURE_HEAP_SIZE (256 * 1024)
-#define CRYPTO_SECURE_HEAP_MIN 16
+#define CRYPTO_SECURE_HEAP_MIN  16
 /* Bytes per prediction-resistant request (each one reseeds first). */
 #define CRYPTO_DRBG_CHUNK 4096
 

@@ -12,9 +12,9 @@
 #include "common/util.h"
 #include "pkcs11/pkcs11.h"
 
-#define CRYPTO_KEY_LEN 32        /* AES-256 keys: OMK and KEKs */
-#define CRYPTO_GCM_IV_LEN 12
-#define CRYPTO_GCM_TAG_LEN 16
+#define CRYPTO_KEY_LEN         32 /* AES-256 keys: OMK and KEKs */
+#define CRYPTO_GCM_IV_LEN      12
+#define CRYPTO_GCM_TAG_LEN     16
 #define CRYPTO_WRAPPED_KEY_LEN (CRYPTO_GCM_IV_LEN + CRYPTO_KEY_LEN + CRYPTO_GCM_TAG_LEN)
 
 struct crypto;
@@ -41,7 +41,8 @@ void crypto_free(struct crypto *c);
 /* Fills buf with len bytes from the module DRBG (private instance).
  * prediction_resistance reseeds from the entropy source first (key
  * generation).  Returns CKR_OK or CKR_DEVICE_ERROR. */
-CK_RV crypto_random(struct crypto *c, void *buf, size_t len, bool prediction_resistance) WARN_UNUSED;
+CK_RV crypto_random(struct crypto *c, void *buf, size_t len,
+                    bool prediction_resistance) WARN_UNUSED;
 
 /* PBKDF2-HMAC-SHA256(secret, salt, iterations) -> out[outlen].  Returns
  * CKR_OK, CKR_HOST_MEMORY or CKR_DEVICE_ERROR.  out is the caller's to wipe. */

@@ -4,19 +4,17 @@
 #include "core/hsm.h"
 #include "p11/p11.h"
 
-#define P11_MANUFACTURER "Craton HSM Project"
-#define P11_DESCRIPTION "Craton HSM software HSM"
+#define P11_MANUFACTURER  "Craton HSM Project"
+#define P11_DESCRIPTION   "Craton HSM software HSM"
 #define P11_LIBRARY_MAJOR 0
 #define P11_LIBRARY_MINOR 1
 
 /* One table of entry points fills all three lists. */
 #define P11_ENTRY(name, params, args) name,
 static CK_FUNCTION_LIST_3_2 list_3_2 = {
-    {3, 2},
-    CK_FUNCTIONS_2_40(P11_ENTRY) CK_FUNCTIONS_3_0(P11_ENTRY) CK_FUNCTIONS_3_2(P11_ENTRY)};
-static CK_FUNCTION_LIST_3_0 list_3_0 = {
-    {3, 0},
-    CK_FUNCTIONS_2_40(P11_ENTRY) CK_FUNCTIONS_3_0(P11_ENTRY)};
+    {3, 2}, CK_FUNCTIONS_2_40(P11_ENTRY) CK_FUNCTIONS_3_0(P11_ENTRY) CK_FUNCTIONS_3_2(P11_ENTRY)};
+static CK_FUNCTION_LIST_3_0 list_3_0 = {{3, 0},
+                                        CK_FUNCTIONS_2_40(P11_ENTRY) CK_FUNCTIONS_3_0(P11_ENTRY)};
 static CK_FUNCTION_LIST list_2_40 = {{2, 40}, CK_FUNCTIONS_2_40(P11_ENTRY)};
 #undef P11_ENTRY
 
@@ -108,6 +106,14 @@ P11_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR pInterfaceName, CK_VERSION_PTR p
         return CKR_OK;
     }
     return CKR_ARGUMENTS_BAD;
+}
+
+CK_RV p11_token(CK_SLOT_ID slot, struct hsm **hsm, struct token **t)
+{
+    CK_RV rv = hsm_enter(hsm);
+    if (rv != CKR_OK)
+        return rv;
+    return hsm_token(*hsm, slot, t);
 }
 
 CK_RV p11_session(CK_SESSION_HANDLE h, struct hsm **hsm, struct session **s)

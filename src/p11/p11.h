@@ -15,14 +15,20 @@
  * checks, then CKR_FUNCTION_NOT_SUPPORTED. */
 CK_RV p11_unsupported(CK_SESSION_HANDLE h);
 
-#define P11_UNSUPPORTED(name, params)                                \
-    _Pragma("GCC diagnostic push")                                   \
-    _Pragma("GCC diagnostic ignored \"-Wunused-parameter\"")        \
-    CK_RV name params                                                \
-    {                                                                \
-        return p11_unsupported(hSession);                            \
-    }                                                                \
+/* clang-format off */
+#define P11_UNSUPPORTED(name, params)                               \
+    _Pragma("GCC diagnostic push")                                  \
+    _Pragma("GCC diagnostic ignored \"-Wunused-parameter\"")       \
+    CK_RV name params                                               \
+    {                                                               \
+        return p11_unsupported(hSession);                           \
+    }                                                               \
     _Pragma("GCC diagnostic pop")
+/* clang-format on */
+
+/* hsm_enter + hsm_token in one: the core and slot's token, or
+ * CKR_CRYPTOKI_NOT_INITIALIZED / CKR_SLOT_ID_INVALID. */
+CK_RV p11_token(CK_SLOT_ID slot, struct hsm **hsm, struct token **t);
 
 /* hsm_enter + session_get in one: on CKR_OK the caller owns a session
  * reference (session_put). */

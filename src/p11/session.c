@@ -13,10 +13,8 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
     struct token *t;
     (void)pApplication; /* no callbacks are ever made */
     (void)Notify;
-    CK_RV rv = hsm_enter(&h);
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     if (phSession == NULL)
         return CKR_ARGUMENTS_BAD;
@@ -42,10 +40,8 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 {
     struct hsm *h;
     struct token *t;
-    CK_RV rv = hsm_enter(&h);
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     session_close_all(h->sessions, slotID);
     return CKR_OK;
@@ -173,7 +169,7 @@ P11_UNSUPPORTED(C_SetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pO
  * CKF_ASYNC_SESSION, so no call can be pending. */
 P11_UNSUPPORTED(C_AsyncComplete, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName,
                                   CK_ASYNC_DATA_PTR pResult))
-P11_UNSUPPORTED(C_AsyncGetID, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName,
-                               CK_ULONG_PTR pulID))
+P11_UNSUPPORTED(C_AsyncGetID,
+                (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName, CK_ULONG_PTR pulID))
 P11_UNSUPPORTED(C_AsyncJoin, (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName,
                               CK_ULONG ulID, CK_BYTE_PTR pData, CK_ULONG ulData))

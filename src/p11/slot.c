@@ -33,10 +33,8 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 {
     struct hsm *h;
     struct token *t;
-    CK_RV rv = hsm_enter(&h);
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     if (pInfo == NULL)
         return CKR_ARGUMENTS_BAD;
@@ -49,10 +47,8 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 {
     struct hsm *h;
     struct token *t;
-    CK_RV rv = hsm_enter(&h);
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     if (pInfo == NULL)
         return CKR_ARGUMENTS_BAD;
@@ -78,10 +74,8 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 {
     struct hsm *h;
     struct token *t;
-    CK_RV rv = hsm_enter(&h);
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     if (pulCount == NULL)
         return CKR_ARGUMENTS_BAD;
@@ -95,11 +89,9 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 {
     struct hsm *h;
     struct token *t;
-    CK_RV rv = hsm_enter(&h);
     (void)type;
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     if (pInfo == NULL)
         return CKR_ARGUMENTS_BAD;
@@ -112,10 +104,8 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 {
     struct hsm *h;
     struct token *t;
-    CK_RV rv = hsm_enter(&h);
+    CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
-        return rv;
-    if ((rv = hsm_token(h, slotID, &t)) != CKR_OK)
         return rv;
     /* No protected authentication path: the PIN must be given. */
     if (pPin == NULL || pLabel == NULL)
@@ -153,8 +143,8 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
     if (pOldPin == NULL || pNewPin == NULL)
         rv = CKR_ARGUMENTS_BAD;
     else
-        rv = token_set_pin(session_token(s), session_is_rw(s), pOldPin, ulOldLen, pNewPin,
-                           ulNewLen);
+        rv =
+            token_set_pin(session_token(s), session_is_rw(s), pOldPin, ulOldLen, pNewPin, ulNewLen);
     session_put(s);
     return rv;
 }

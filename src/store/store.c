@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORE_LOCK_FILE "craton_hsm.lock"
-#define STORE_DB_FILE "token.db"
+#define STORE_LOCK_FILE       "craton_hsm.lock"
+#define STORE_DB_FILE         "token.db"
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store_lock {
@@ -115,22 +115,21 @@ static CK_RV exec(struct store *st, const char *sql)
     return CKR_OK;
 }
 
-static const char SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS token("
-    " id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " initialized INTEGER NOT NULL,"
-    " label BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS pin("
-    " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
-    " kdf TEXT NOT NULL,"
-    " iterations INTEGER NOT NULL,"
-    " salt BLOB NOT NULL,"
-    " verifier BLOB NOT NULL,"
-    " wrapped_omk BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS pin_failures("
-    " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
-    " failed INTEGER NOT NULL);";
+static const char SCHEMA[] = "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
+                             "CREATE TABLE IF NOT EXISTS token("
+                             " id INTEGER PRIMARY KEY CHECK (id = 1),"
+                             " initialized INTEGER NOT NULL,"
+                             " label BLOB NOT NULL);"
+                             "CREATE TABLE IF NOT EXISTS pin("
+                             " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
+                             " kdf TEXT NOT NULL,"
+                             " iterations INTEGER NOT NULL,"
+                             " salt BLOB NOT NULL,"
+                             " verifier BLOB NOT NULL,"
+                             " wrapped_omk BLOB NOT NULL);"
+                             "CREATE TABLE IF NOT EXISTS pin_failures("
+                             " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
+                             " failed INTEGER NOT NULL);";
 
 static CK_RV check_schema(struct store *st, char err[STORE_ERR_MAX])
 {
@@ -142,8 +141,7 @@ static CK_RV check_schema(struct store *st, char err[STORE_ERR_MAX])
     if (rv != CKR_OK)
         goto out;
     rv = CKR_DEVICE_ERROR;
-    if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_version", -1, &q, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_version", -1, &q, NULL) != SQLITE_OK)
         goto out;
     int step = sqlite3_step(q);
     if (step == SQLITE_DONE) {
@@ -155,8 +153,8 @@ static CK_RV check_schema(struct store *st, char err[STORE_ERR_MAX])
         int v = sqlite3_column_int(q, 0);
         if (v != STORE_SCHEMA_VERSION) {
             snprintf(err, STORE_ERR_MAX,
-                     "%s: schema version %d is not supported by this build (expects %d)",
-                     st->path, v, STORE_SCHEMA_VERSION);
+                     "%s: schema version %d is not supported by this build (expects %d)", st->path,
+                     v, STORE_SCHEMA_VERSION);
             goto out;
         }
         rv = CKR_OK;
@@ -177,8 +175,7 @@ CK_RV store_open(const char *dir, struct store **out, char err[STORE_ERR_MAX])
     if (st == NULL)
         return CKR_HOST_MEMORY;
     if (util_mkdirs(dir) != 0) {
-        snprintf(err, STORE_ERR_MAX, "%s: cannot create slot directory: %s", dir,
-                 strerror(errno));
+        snprintf(err, STORE_ERR_MAX, "%s: cannot create slot directory: %s", dir, strerror(errno));
         goto out;
     }
     st->path = util_path_join(dir, STORE_DB_FILE);
@@ -263,8 +260,8 @@ CK_RV store_load_token(struct store *st, struct store_token *tok)
     sqlite3_finalize(q);
     q = NULL;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT role, kdf, iterations, salt, verifier, wrapped_omk FROM pin",
-                           -1, &q, NULL) != SQLITE_OK)
+                           "SELECT role, kdf, iterations, salt, verifier, wrapped_omk FROM pin", -1,
+                           &q, NULL) != SQLITE_OK)
         goto out;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         int role = sqlite3_column_int(q, 0);

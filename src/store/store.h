@@ -19,11 +19,11 @@
 #include "crypto/crypto.h"
 #include "pkcs11/pkcs11.h"
 
-#define STORE_SCHEMA_VERSION 1
-#define STORE_SALT_LEN 32
-#define STORE_VERIFIER_LEN 32
+#define STORE_SCHEMA_VERSION    1
+#define STORE_SALT_LEN          32
+#define STORE_VERIFIER_LEN      32
 #define STORE_KDF_PBKDF2_SHA256 "pbkdf2-hmac-sha256"
-#define STORE_ERR_MAX 512
+#define STORE_ERR_MAX           512
 
 enum store_role {
     STORE_ROLE_SO = 0,

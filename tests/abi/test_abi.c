@@ -16,11 +16,11 @@
 
 #include "abi_util.h"
 
-#define SO_PIN "12345678"
+#define SO_PIN   "12345678"
 #define USER_PIN "87654321"
-#define NEW_PIN "24681357"
-#define LEN(s) ((CK_ULONG)(sizeof(s) - 1))
-#define PIN(s) (CK_UTF8CHAR_PTR)(s), LEN(s)
+#define NEW_PIN  "24681357"
+#define LEN(s)   ((CK_ULONG)(sizeof(s) - 1))
+#define PIN(s)   (CK_UTF8CHAR_PTR)(s), LEN(s)
 
 static CK_UTF8CHAR label32[32] = "Quickstart HSM                  ";
 
@@ -152,7 +152,8 @@ static void test_function_lists(void **state)
     CK_VERSION v30 = {3, 0};
     CK_INTERFACE_PTR itf;
     assert_int_equal(gi(NULL, &v30, &itf, 0), CKR_OK);
-    void **p30 = (void **)((char *)itf->pFunctionList + offsetof(CK_FUNCTION_LIST_3_0, C_Initialize));
+    void **p30 =
+        (void **)((char *)itf->pFunctionList + offsetof(CK_FUNCTION_LIST_3_0, C_Initialize));
     for (int i = 0; i < 92; i++)
         assert_ptr_equal(p30[i], p32[i]);
     CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)dlsym(fx->a.dl, "C_GetFunctionList");
@@ -664,7 +665,7 @@ static void test_reload_without_finalize(void **state)
 }
 
 #define THREADS 8
-#define ROUNDS 200
+#define ROUNDS  200
 
 static void *session_churn(void *arg)
 {

@@ -24,9 +24,9 @@
 
 #define NAME "craton_hsm.toml"
 /* A cmocka test function; these tests use no state. */
-#define TEST(name) static void name(void **state __attribute__((unused)))
+#define TEST(name)  static void name(void **state __attribute__((unused)))
 #define MAX_NEEDLES 4
-#define TMP_FILES 8
+#define TMP_FILES   8
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -72,7 +72,7 @@ static void expect_err_len(const char *text, size_t len, const char *const *need
 }
 
 #define EXPECT_ERR(text, ...) \
-    expect_err_len((text), strlen(text), (const char *const[]){ __VA_ARGS__, NULL })
+    expect_err_len((text), strlen(text), (const char *const[]){__VA_ARGS__, NULL})
 
 /* The TOML layer alone: text must fail with needle in the message. */
 static void toml_expect_err(const char *text, const char *needle)
@@ -138,8 +138,7 @@ static const char *tmp_track(struct tmpdir *td, const char *path)
 
 /* A new file in the temp dir holding text, with mode: named name, or made by
  * mkstemp when name is NULL. */
-static const char *tmp_file(struct tmpdir *td, const char *name, const char *text,
-                            mode_t mode)
+static const char *tmp_file(struct tmpdir *td, const char *name, const char *text, mode_t mode)
 {
     char path[PATH_MAX];
     size_t len = strlen(text);
@@ -276,8 +275,7 @@ TEST(test_basic_string_escapes)
 
     parse_ok(&cfg, "[daemon]\n"
                    "tls_cert = \"/a\\tb\\nc\\\"d\\\\e\\bf\\fg\\rh\\u0041\\u00e9\\U0001F600\"\n");
-    assert_string_equal(cfg.daemon.tls_cert,
-                        "/a\tb\nc\"d\\e\bf\fg\rhA\xC3\xA9\xF0\x9F\x98\x80");
+    assert_string_equal(cfg.daemon.tls_cert, "/a\tb\nc\"d\\e\bf\fg\rhA\xC3\xA9\xF0\x9F\x98\x80");
     config_free(&cfg);
 }
 
@@ -310,7 +308,7 @@ TEST(test_control_chars_rejected)
     EXPECT_ERR("[token]\nlabel = 'a\x7f'\n", NAME ":2: control character U+007F");
     EXPECT_ERR("# c\x02omment\n", NAME ":1: control character");
     expect_err_len("[token]\nlabel = \"a\0b\"\n", 22,
-                   (const char *const[]){ NAME ":2: control character U+0000", NULL });
+                   (const char *const[]){NAME ":2: control character U+0000", NULL});
 }
 
 TEST(test_invalid_utf8_rejected)
@@ -353,8 +351,7 @@ TEST(test_integer_syntax_errors)
 
 TEST(test_integer_overflow)
 {
-    EXPECT_ERR("[token]\nslot_count = 9223372036854775808\n", NAME ":2: integer",
-               "out of range");
+    EXPECT_ERR("[token]\nslot_count = 9223372036854775808\n", NAME ":2: integer", "out of range");
     EXPECT_ERR("[token]\nslot_count = -9223372036854775809\n", NAME ":2:", "out of range");
     EXPECT_ERR("[token]\nslot_count = 99999999999999999999999\n", NAME ":2:", "out of range");
     /* In range for TOML, out of range for the schema. */
@@ -407,16 +404,15 @@ TEST(test_missing_value)
 
 TEST(test_toml_arrays)
 {
-    static const char text[] =
-        "a = [ 1, -2, 3_000 ]\n"
-        "b = [\n"
-        "  \"x\",  # comment inside\n"
-        "  'y',\r\n"
-        "\n"
-        "  true,\n"
-        "]\n"
-        "c = []\n"
-        "d = [[1, 2], [\"s\"], []]\n";
+    static const char text[] = "a = [ 1, -2, 3_000 ]\n"
+                               "b = [\n"
+                               "  \"x\",  # comment inside\n"
+                               "  'y',\r\n"
+                               "\n"
+                               "  true,\n"
+                               "]\n"
+                               "c = []\n"
+                               "d = [[1, 2], [\"s\"], []]\n";
     struct toml_doc doc;
     const struct toml_keyval *kv;
     char err[256];
@@ -487,7 +483,7 @@ TEST(test_input_size_limit)
 
     assert_non_null(text);
     memset(text, '\n', n);
-    expect_err_len(text, n, (const char *const[]){ NAME ":1: input is too large", NULL });
+    expect_err_len(text, n, (const char *const[]){NAME ":1: input is too large", NULL});
     /* Exactly at the limit: accepted (blank lines only: the defaults). */
     assert_int_equal(config_parse(&cfg, text, n - 1, NAME, NULL, err), 0);
     assert_int_equal(cfg.slot_count, 1);
@@ -550,8 +546,9 @@ TEST(test_unknown_key)
 
 TEST(test_unknown_table)
 {
-    EXPECT_ERR("[token]\n[tokens]\nlabel = \"x\"\n", NAME ":2: unknown table [tokens]; "
-               "allowed tables: [token], [security], [audit], [algorithms], [daemon]");
+    EXPECT_ERR("[token]\n[tokens]\nlabel = \"x\"\n",
+               NAME ":2: unknown table [tokens]; "
+                    "allowed tables: [token], [security], [audit], [algorithms], [daemon]");
 }
 
 TEST(test_root_key_rejected)
@@ -582,7 +579,7 @@ TEST(test_type_errors)
 static void check_range(const char *table, const char *key, long long min, long long max,
                         const char *extra)
 {
-    long long probes[4] = { min - 1, min, max, max + 1 };
+    long long probes[4] = {min - 1, min, max, max + 1};
     char text[512], needle[256], line[128], out[4096];
     struct config cfg;
     int i;
@@ -609,8 +606,7 @@ static void check_range(const char *table, const char *key, long long min, long 
 TEST(test_ranges_token)
 {
     check_range("token", "max_sessions", 1, CONFIG_MAX_SESSIONS_MAX, "max_rw_sessions = 1\n");
-    check_range("token", "max_rw_sessions", 1, CONFIG_MAX_SESSIONS_MAX,
-                "max_sessions = 10000\n");
+    check_range("token", "max_rw_sessions", 1, CONFIG_MAX_SESSIONS_MAX, "max_sessions = 10000\n");
     check_range("token", "slot_count", 1, CONFIG_SLOT_COUNT_MAX, "");
 }
 
@@ -708,14 +704,14 @@ TEST(test_serial_rules)
     parse_ok(&cfg, "[token]\nserial_number = \"ABCDEF0123456789\"\n");
     assert_string_equal(cfg.serial_number, "ABCDEF0123456789");
     config_free(&cfg);
-    EXPECT_ERR("[token]\nserial_number = \"ABCDEF01234567890\"\n",
-               NAME ":2: token.serial_number", "must be 1 to 16 printable ASCII");
+    EXPECT_ERR("[token]\nserial_number = \"ABCDEF01234567890\"\n", NAME ":2: token.serial_number",
+               "must be 1 to 16 printable ASCII");
     EXPECT_ERR("[token]\nserial_number = ''\n", NAME ":2: token.serial_number");
 }
 
 TEST(test_log_level_values)
 {
-    static const char *const names[] = { "all", "crypto", "auth", "admin", "none" };
+    static const char *const names[] = {"all", "crypto", "auth", "admin", "none"};
     char text[128];
     struct config cfg;
     int i;
@@ -752,7 +748,7 @@ TEST(test_bind_rules)
     assert_string_equal(cfg.daemon.bind_unix, "/run/craton/hsm.sock");
     config_free(&cfg);
     EXPECT_ERR("[daemon]\nbind = \"localhost\"\n", NAME ":2: daemon.bind = \"localhost\": "
-               "must be HOST:PORT");
+                                                        "must be HOST:PORT");
     EXPECT_ERR("[daemon]\nbind = \":5696\"\n", NAME ":2: daemon.bind");
     EXPECT_ERR("[daemon]\nbind = \"h:0\"\n", NAME ":2: daemon.bind", "1 to 65535");
     EXPECT_ERR("[daemon]\nbind = \"h:65536\"\n", NAME ":2: daemon.bind");
@@ -764,13 +760,12 @@ TEST(test_bind_rules)
 TEST(test_path_rules_rejected)
 {
     static const char *const bad[] = {
-        "\"\"",           "\"/etc/craton\"",  "\"//server/share\"", "'\\\\server\\share'",
-        "'\\abs'",        "\"../store\"",     "\"a/../b\"",         "\"a/..\"",
-        "'a\\..\\b'",     "\"..\"",           "\".git/x\"",         "\".SSH/keys\"",
-        "\"./.aws/creds\"", "\".config\"",    "\".Env\"",           "'.gnupg\\x'",
-        "\"a\\u0000b\"",
+        "\"\"",         "\"/etc/craton\"", "\"//server/share\"", "'\\\\server\\share'", "'\\abs'",
+        "\"../store\"", "\"a/../b\"",      "\"a/..\"",           "'a\\..\\b'",          "\"..\"",
+        "\".git/x\"",   "\".SSH/keys\"",   "\"./.aws/creds\"",   "\".config\"",         "\".Env\"",
+        "'.gnupg\\x'",  "\"a\\u0000b\"",
     };
-    const char *keys[] = { "[token]\nstorage_path", "[audit]\nlog_path" };
+    const char *keys[] = {"[token]\nstorage_path", "[audit]\nlog_path"};
     char text[256];
     size_t i, k;
 
@@ -790,8 +785,7 @@ TEST(test_path_rules_rejected)
 TEST(test_path_rules_accepted)
 {
     static const char *const good[] = {
-        "store", "./store", "data/store", ".github/x", "a/.git", "..a/b", "a..", ".gitx",
-        "a/./b",
+        "store", "./store", "data/store", ".github/x", "a/.git", "..a/b", "a..", ".gitx", "a/./b",
     };
     char text[256];
     struct config cfg;
@@ -922,8 +916,10 @@ static void test_load_explicit_path(void **state)
 {
     struct tmpdir *td = *state;
     char err[CONFIG_ERR_MAX], want[PATH_MAX];
-    const char *path = tmp_file(td, NULL, "[token]\nlabel = \"From File\"\n"
-                                          "storage_path = \"store\"\n", 0600);
+    const char *path = tmp_file(td, NULL,
+                                "[token]\nlabel = \"From File\"\n"
+                                "storage_path = \"store\"\n",
+                                0600);
     struct config cfg;
 
     assert_int_equal(config_load(&cfg, path, err), 0);
@@ -1018,8 +1014,8 @@ static void test_load_group_writable_rejected(void **state)
     struct config cfg;
 
     assert_int_equal(config_load(&cfg, path, err), -1);
-    snprintf(want, sizeof(want), "%s: is writable by group or others; run: chmod go-w %s",
-             path, path);
+    snprintf(want, sizeof(want), "%s: is writable by group or others; run: chmod go-w %s", path,
+             path);
     assert_string_equal(err, want);
     path = tmp_file(td, NULL, "[token]\n", 0602);
     assert_int_equal(config_load(&cfg, path, err), -1);
@@ -1088,35 +1084,68 @@ static void test_load_parse_error_names_file(void **state)
     config_free(&cfg);
 }
 
-#define T(f) cmocka_unit_test(f)
+#define T(f)    cmocka_unit_test(f)
 #define LOAD(f) cmocka_unit_test_setup_teardown(f, tmp_setup, tmp_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_defaults), T(test_empty_input_gives_defaults), T(test_comments_and_whitespace),
-        T(test_crlf_line_endings), T(test_basic_string_escapes),
-        T(test_invalid_escapes_rejected), T(test_literal_string),
-        T(test_control_chars_rejected), T(test_invalid_utf8_rejected),
-        T(test_unterminated_strings), T(test_integers), T(test_integer_syntax_errors),
-        T(test_integer_overflow), T(test_booleans), T(test_unsupported_values),
-        T(test_missing_value), T(test_toml_arrays), T(test_toml_array_errors),
-        T(test_toml_string_limit), T(test_input_size_limit),
-        T(test_nul_in_string_kept_with_length), T(test_duplicates),
-        T(test_table_syntax_rejected), T(test_key_syntax_rejected), T(test_unknown_key),
-        T(test_unknown_table), T(test_root_key_rejected), T(test_type_errors),
-        T(test_ranges_token), T(test_ranges_security), T(test_ranges_daemon),
-        T(test_rw_sessions_cross_rule), T(test_pin_length_cross_rule),
-        T(test_fips_requires_audit), T(test_fips_requires_no_weak_algorithms),
-        T(test_label_rules), T(test_serial_rules), T(test_log_level_values),
-        T(test_crypto_backend), T(test_bind_rules), T(test_path_rules_rejected),
-        T(test_path_rules_accepted), T(test_path_resolution), T(test_tls_paths),
-        T(test_format_round_trip), T(test_format_defaults_round_trip),
-        LOAD(test_load_explicit_path), LOAD(test_load_env_var),
-        LOAD(test_load_env_var_missing_file), T(test_load_explicit_missing_file),
-        LOAD(test_load_defaults_without_file), LOAD(test_load_default_file_in_cwd),
-        LOAD(test_load_group_writable_rejected), LOAD(test_load_symlink_rejected),
-        LOAD(test_load_directory_rejected), LOAD(test_load_too_large_rejected),
+        T(test_defaults),
+        T(test_empty_input_gives_defaults),
+        T(test_comments_and_whitespace),
+        T(test_crlf_line_endings),
+        T(test_basic_string_escapes),
+        T(test_invalid_escapes_rejected),
+        T(test_literal_string),
+        T(test_control_chars_rejected),
+        T(test_invalid_utf8_rejected),
+        T(test_unterminated_strings),
+        T(test_integers),
+        T(test_integer_syntax_errors),
+        T(test_integer_overflow),
+        T(test_booleans),
+        T(test_unsupported_values),
+        T(test_missing_value),
+        T(test_toml_arrays),
+        T(test_toml_array_errors),
+        T(test_toml_string_limit),
+        T(test_input_size_limit),
+        T(test_nul_in_string_kept_with_length),
+        T(test_duplicates),
+        T(test_table_syntax_rejected),
+        T(test_key_syntax_rejected),
+        T(test_unknown_key),
+        T(test_unknown_table),
+        T(test_root_key_rejected),
+        T(test_type_errors),
+        T(test_ranges_token),
+        T(test_ranges_security),
+        T(test_ranges_daemon),
+        T(test_rw_sessions_cross_rule),
+        T(test_pin_length_cross_rule),
+        T(test_fips_requires_audit),
+        T(test_fips_requires_no_weak_algorithms),
+        T(test_label_rules),
+        T(test_serial_rules),
+        T(test_log_level_values),
+        T(test_crypto_backend),
+        T(test_bind_rules),
+        T(test_path_rules_rejected),
+        T(test_path_rules_accepted),
+        T(test_path_resolution),
+        T(test_tls_paths),
+        T(test_format_round_trip),
+        T(test_format_defaults_round_trip),
+        LOAD(test_load_explicit_path),
+        LOAD(test_load_env_var),
+        LOAD(test_load_env_var_missing_file),
+        T(test_load_explicit_missing_file),
+        LOAD(test_load_defaults_without_file),
+        LOAD(test_load_default_file_in_cwd),
+        LOAD(test_load_group_writable_rejected),
+        LOAD(test_load_symlink_rejected),
+        LOAD(test_load_directory_rejected),
+        LOAD(test_load_too_large_rejected),
         LOAD(test_load_parse_error_names_file),
     };
 

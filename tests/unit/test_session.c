@@ -7,11 +7,11 @@
 #include "core/session.h"
 #include "core/token.h"
 
-#define SO_PIN "12345678"
+#define SO_PIN   "12345678"
 #define USER_PIN "87654321"
-#define PIN(p) (const CK_UTF8CHAR *)(p), (CK_ULONG)strlen(p)
-#define RO CKF_SERIAL_SESSION
-#define RW (CKF_SERIAL_SESSION | CKF_RW_SESSION)
+#define PIN(p)   (const CK_UTF8CHAR *)(p), (CK_ULONG)strlen(p)
+#define RO       CKF_SERIAL_SESSION
+#define RW       (CKF_SERIAL_SESSION | CKF_RW_SESSION)
 
 struct fixture {
     struct ut_env *env;

@@ -11,13 +11,13 @@
 #include "core/token.h"
 #include "store/store.h"
 
-#define SO_PIN "12345678"
+#define SO_PIN   "12345678"
 #define USER_PIN "87654321"
-#define NEW_PIN "24681357"
-#define PIN(p) (const CK_UTF8CHAR *)(p), (CK_ULONG)strlen(p)
+#define NEW_PIN  "24681357"
+#define PIN(p)   (const CK_UTF8CHAR *)(p), (CK_ULONG)strlen(p)
 
 #define USER_FLAGS (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)
-#define SO_FLAGS (CKF_SO_PIN_COUNT_LOW | CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_LOCKED)
+#define SO_FLAGS   (CKF_SO_PIN_COUNT_LOW | CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_LOCKED)
 
 struct fixture {
     struct ut_env *env;
@@ -321,8 +321,7 @@ static void test_login_already_and_another(void **state)
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)), CKR_OK);
     assert_int_equal(token_login_state(f->t), TOKEN_USER);
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)), CKR_USER_ALREADY_LOGGED_IN);
-    assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)),
-                     CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+    assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
     assert_int_equal(token_logout(f->t), CKR_OK);
 
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_OK);
@@ -463,6 +462,7 @@ static void test_user_lockout_and_so_unlock(void **state)
     assert_int_equal(token_login(f->t, CKU_USER, PIN("00000000")), CKR_PIN_LOCKED);
     fl = flags_of(f->t);
     assert_true(fl & CKF_USER_PIN_LOCKED);
+    assert_true(fl & CKF_USER_PIN_COUNT_LOW);
     assert_int_equal(fl & CKF_USER_PIN_FINAL_TRY, 0);
     assert_int_equal(fl & SO_FLAGS, 0);
 
@@ -713,9 +713,9 @@ static void unwrap_stored_omk(struct fixture *f, CK_SLOT_ID slot, enum store_rol
     for (int i = 7; i >= 0; i--)
         aad[n++] = (unsigned char)((uint64_t)slot >> (8 * i));
     aad[n++] = (unsigned char)role;
-    assert_int_equal(crypto_unwrap_key(f->env->crypto, kdf + STORE_VERIFIER_LEN,
-                                       p->wrapped_omk, aad, n, omk),
-                     CKR_OK);
+    assert_int_equal(
+        crypto_unwrap_key(f->env->crypto, kdf + STORE_VERIFIER_LEN, p->wrapped_omk, aad, n, omk),
+        CKR_OK);
 }
 
 static void test_omk_same_under_every_pin(void **state)
@@ -770,38 +770,22 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-        T(test_info_fresh_token),
-        T(test_info_serials_differ_per_slot),
-        T(test_init_label_stops_at_nul),
-        T(test_init_label_truncated_at_32),
-        T(test_init_pin_len_range),
-        T(test_init_with_session_open),
-        T(test_reinit_wrong_so_pin),
-        T(test_reinit_with_so_pin),
-        T(test_login_uninitialized),
-        T(test_login_user_pin_not_initialized),
-        T(test_login_already_and_another),
-        T(test_so_login_with_ro_session),
-        T(test_so_login_races_ro_session),
-        T(test_login_needs_a_session),
-        T(test_logout_when_public),
-        T(test_seed_pins),
-        T(test_overlong_pin_is_incorrect),
-        T(test_user_lockout_and_so_unlock),
-        T(test_success_resets_counter),
-        T(test_so_lockout_blocks_init),
-        T(test_counters_persist),
-        T(test_record_persists),
-        T(test_set_pin_read_only),
-        T(test_set_pin_wrong_old),
-        T(test_set_pin_len_range),
-        T(test_set_pin_as_user),
-        T(test_set_pin_public_rw),
-        T(test_set_pin_as_so),
-        T(test_init_pin_needs_so),
-        T(test_omk_survives_pin_changes),
-        T(test_omk_same_under_every_pin),
-        T(test_damaged_record_is_device_error),
+        T(test_info_fresh_token),          T(test_info_serials_differ_per_slot),
+        T(test_init_label_stops_at_nul),   T(test_init_label_truncated_at_32),
+        T(test_init_pin_len_range),        T(test_init_with_session_open),
+        T(test_reinit_wrong_so_pin),       T(test_reinit_with_so_pin),
+        T(test_login_uninitialized),       T(test_login_user_pin_not_initialized),
+        T(test_login_already_and_another), T(test_so_login_with_ro_session),
+        T(test_so_login_races_ro_session), T(test_login_needs_a_session),
+        T(test_logout_when_public),        T(test_seed_pins),
+        T(test_overlong_pin_is_incorrect), T(test_user_lockout_and_so_unlock),
+        T(test_success_resets_counter),    T(test_so_lockout_blocks_init),
+        T(test_counters_persist),          T(test_record_persists),
+        T(test_set_pin_read_only),         T(test_set_pin_wrong_old),
+        T(test_set_pin_len_range),         T(test_set_pin_as_user),
+        T(test_set_pin_public_rw),         T(test_set_pin_as_so),
+        T(test_init_pin_needs_so),         T(test_omk_survives_pin_changes),
+        T(test_omk_same_under_every_pin),  T(test_damaged_record_is_device_error),
 #undef T
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);

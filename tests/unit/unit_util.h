@@ -35,7 +35,7 @@
 #include "crypto/crypto.h"
 #include "pkcs11/pkcs11.h"
 
-#define UT_DIR_MAX 64
+#define UT_DIR_MAX         64
 #define UT_TEST_ITERATIONS 1000UL
 #define UT_TEST_MAX_FAILED 3UL
 
@@ -48,8 +48,7 @@ static inline void ut_mkdtemp(char dir[UT_DIR_MAX])
     assert_non_null(mkdtemp(dir));
 }
 
-static inline int ut_rm_entry(const char *path, const struct stat *sb, int flag,
-                              struct FTW *ftw)
+static inline int ut_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
     (void)flag;
