@@ -38,12 +38,14 @@ def main():
     total_p = total_f = 0
     for build in sys.argv[1:]:
         logs = os.path.join(build, "meson-logs")
-        for name in ("testlog.json", "valgrind.json"):
+        if not os.path.isdir(logs):
+            continue
+        names = sorted(n for n in os.listdir(logs)
+                       if n.endswith(".json") and (n == "testlog.json" or "valgrind" in n))
+        for name in names:
             path = os.path.join(logs, name)
-            if not os.path.exists(path):
-                continue
             p, f = count_log(path)
-            label = "%s/%s" % (build, "valgrind" if name.startswith("valgrind") else "tests")
+            label = "%s/%s" % (build, "valgrind" if "valgrind" in name else "tests")
             print("%-22s %d passed, %d failed" % (label + ":", p, f))
             total_p += p
             total_f += f
