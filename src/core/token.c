@@ -1,5 +1,7 @@
 #include "core/token.h"
 
+#include "craton/advice.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -320,6 +322,9 @@ static CK_RV verify_pin(struct token *t, enum store_role role, const CK_UTF8CHAR
         if (pin_locked(t, role))
             rv = CKR_PIN_LOCKED;
         pthread_rwlock_unlock(&t->state_lock);
+        if (rv == CKR_PIN_LOCKED)
+            util_log("slot %lu: %s", (unsigned long)t->id,
+                     craton_pin_advice(CKR_PIN_LOCKED, role == STORE_ROLE_SO ? CKU_SO : CKU_USER));
         goto out;
     }
     if (rv != CKR_OK)

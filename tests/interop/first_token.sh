@@ -208,6 +208,8 @@ check "restart 2: flag 'final user PIN try', not locked" \
     'flag_has "final user PIN try" && flag_hasnt "user PIN locked"'
 run --login --pin "$WRONG_PIN" --generate-random 8 -o "$T/rnd"
 check "restart 3: the third wrong PIN gives CKR_PIN_LOCKED" '[ $RC -ne 0 ] && has "C_Login failed: rv = CKR_PIN_LOCKED"'
+check "the module tells on stderr how a locked user PIN is cured (SO C_InitPIN)" \
+    'printf "%s\n" "$ERR" | grep -q "user PIN is locked: the SO can set a new one with C_InitPIN"'
 run -T
 check "restart 3: flag 'user PIN locked'" 'flag_has "user PIN locked" && flag_has "PIN initialized"'
 run --login --pin "$NEW_PIN" --generate-random 8 -o "$T/rnd"
@@ -338,6 +340,24 @@ write_cfg "$CFG" store
 chmod 660 "$CFG"
 run -I
 check "a group-writable config file is refused" '[ $RC -ne 0 ] && has "$CFG" && [ ! -e "$W4/store" ]'
+
+# 16. a locked SO PIN: refused even when right, and the module says the only
+# remedy is re-initialisation (which C_InitToken itself refuses).
+W5=$T/solock
+mkdir -p "$W5"
+CFG=$W5/craton_hsm.toml
+write_cfg "$CFG" store
+run --init-token --label "SO lock" --so-pin "$SO_PIN"
+for i in 1 2 3; do
+    run --login --login-type so --so-pin "$WRONG_SO_PIN" --init-pin --pin "$USER_PIN"
+done
+check "the third wrong SO PIN gives CKR_PIN_LOCKED" '[ $RC -ne 0 ] && has "rv = CKR_PIN_LOCKED"'
+check "stderr says a locked SO PIN can only be cured by re-initialising the token" \
+    'printf "%s\n" "$ERR" | grep -q "SO PIN is locked and cannot be unlocked or reset: the only remedy is to re-initialise"'
+run -T
+check "-T flag 'SO PIN locked'" '[ $RC -eq 0 ] && flag_has "SO PIN locked"'
+run --init-token --label "SO lock" --so-pin "$SO_PIN"
+check "--init-token with the right SO PIN is refused with CKR_PIN_LOCKED" '[ $RC -ne 0 ] && has "CKR_PIN_LOCKED"'
 
 # no secrets on stderr
 CMD="grep PINs in the collected stderr of all runs" RC=- ERR=
