@@ -86,12 +86,17 @@ rm -rf "$prefix"
 tar -C "$work" -xzf "$orig"
 srcdir=$(ls -d "$work"/openssl-*/ | head -n 1)
 log "building OpenSSL $version (static, -fPIC) into $prefix"
-(
-  cd "$srcdir"
+log "(a few minutes; the full log is shown only if it fails)"
+if ! (
+  cd "$srcdir" &&
   ./Configure no-shared no-module no-docs no-tests -fPIC \
-      --prefix="$prefix" --libdir=lib --openssldir="$prefix/ssl" >&2
-  make -j"$(nproc)" >&2 2>"$work/build.log" || { tail -n 40 "$work/build.log" >&2; exit 1; }
-  make install_sw >&2
-)
+      --prefix="$prefix" --libdir=lib --openssldir="$prefix/ssl" &&
+  make -j"$(nproc)" &&
+  make install_sw
+) >"$work/build.log" 2>&1; then
+  tail -n 60 "$work/build.log" >&2
+  log "OpenSSL build failed"
+  exit 1
+fi
 touch "$prefix/.complete"
 echo "$prefix"
