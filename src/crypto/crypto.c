@@ -95,6 +95,11 @@ void crypto_free(struct crypto *c)
     free(c);
 }
 
+OSSL_LIB_CTX *crypto_libctx(struct crypto *c)
+{
+    return c->libctx;
+}
+
 CK_RV crypto_random(struct crypto *c, void *buf, size_t len, bool prediction_resistance)
 {
     if (len == 0)

@@ -38,6 +38,11 @@ CK_RV crypto_new(struct crypto **out) WARN_UNUSED;
 /* Frees c (NULL-safe). */
 void crypto_free(struct crypto *c);
 
+/* The module's private OpenSSL library context, for the layers that use
+ * OpenSSL objects directly (key import, mechanisms).  Owned by c. */
+struct ossl_lib_ctx_st;
+struct ossl_lib_ctx_st *crypto_libctx(struct crypto *c);
+
 /* Fills buf with len bytes from the module DRBG (private instance).
  * prediction_resistance reseeds from the entropy source first (key
  * generation).  Returns CKR_OK or CKR_DEVICE_ERROR. */
