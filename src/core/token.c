@@ -397,7 +397,7 @@ CK_RV token_init(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
         /* One transaction replaces the record: the old OMK's wrappings are
          * gone with it, so nothing encrypted under it can be read again. */
         if (t->store != NULL)
-            rv = store_save_token(t->store, &rec);
+            rv = store_reset_token(t->store, &rec);
         if (rv == CKR_OK) {
             t->rec = rec;
             logout_locked(t);

@@ -1,4 +1,4 @@
-#include "store/store.h"
+#include "store/store_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +20,6 @@ struct store_lock {
     char *path;
 };
 
-struct store {
-    sqlite3 *db;
-    char *path;
-};
 
 CK_RV store_lock_acquire(const char *dir, struct store_lock **out, char err[STORE_ERR_MAX])
 {
@@ -104,7 +100,7 @@ struct store_lock *store_lock_inherit(struct store_lock *lk)
     return lk;
 }
 
-static CK_RV exec(struct store *st, const char *sql)
+CK_RV store_exec(struct store *st, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -115,65 +111,178 @@ static CK_RV exec(struct store *st, const char *sql)
     return CKR_OK;
 }
 
-static const char SCHEMA[] = "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
-                             "CREATE TABLE IF NOT EXISTS token("
+/* The current schema, created whole in a fresh database. */
+static const char SCHEMA[] = "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                             "CREATE TABLE token("
                              " id INTEGER PRIMARY KEY CHECK (id = 1),"
                              " initialized INTEGER NOT NULL,"
                              " label BLOB NOT NULL);"
-                             "CREATE TABLE IF NOT EXISTS pin("
+                             "CREATE TABLE pin("
                              " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
                              " kdf TEXT NOT NULL,"
                              " iterations INTEGER NOT NULL,"
                              " salt BLOB NOT NULL,"
                              " verifier BLOB NOT NULL,"
                              " wrapped_omk BLOB NOT NULL);"
-                             "CREATE TABLE IF NOT EXISTS pin_failures("
+                             "CREATE TABLE pin_failures("
                              " role INTEGER PRIMARY KEY CHECK (role IN (0, 1)),"
-                             " failed INTEGER NOT NULL);";
+                             " failed INTEGER NOT NULL);" STORE_OBJECTS_TABLE;
 
-static CK_RV check_schema(struct store *st, char err[STORE_ERR_MAX])
+/* MIGRATIONS[v] turns schema version v into v + 1. */
+static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
+    [1] = STORE_OBJECTS_TABLE,
+};
+
+/* Reads the schema version (0: a fresh, empty database) inside the caller's
+ * transaction. */
+static CK_RV schema_version(struct store *st, int *version)
 {
     sqlite3_stmt *q = NULL;
-    CK_RV rv = exec(st, "BEGIN IMMEDIATE");
+    CK_RV rv = CKR_DEVICE_ERROR;
+    *version = 0;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT count(*) FROM sqlite_schema WHERE name = 'schema_version'", -1,
+                           &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+        goto out;
+    if (sqlite3_column_int(q, 0) == 0) {
+        rv = CKR_OK;
+        goto out;
+    }
+    sqlite3_finalize(q);
+    if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_version", -1, &q, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW)
+        goto out;
+    *version = sqlite3_column_int(q, 0);
+    rv = CKR_OK;
+out:
+    sqlite3_finalize(q);
+    return rv;
+}
+
+/* Creates the schema in a fresh database, or reports the version found. */
+static CK_RV check_schema(struct store *st, int *found, char err[STORE_ERR_MAX])
+{
+    CK_RV rv = store_exec(st, "BEGIN IMMEDIATE");
     if (rv != CKR_OK)
         return rv;
-    rv = exec(st, SCHEMA);
-    if (rv != CKR_OK)
-        goto out;
-    rv = CKR_DEVICE_ERROR;
-    if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_version", -1, &q, NULL) != SQLITE_OK)
-        goto out;
-    int step = sqlite3_step(q);
-    if (step == SQLITE_DONE) {
+    rv = schema_version(st, found);
+    if (rv == CKR_OK && *found == 0) {
         char sql[80];
         snprintf(sql, sizeof(sql), "INSERT INTO schema_version(version) VALUES (%d)",
                  STORE_SCHEMA_VERSION);
-        rv = exec(st, sql);
-    } else if (step == SQLITE_ROW) {
-        int v = sqlite3_column_int(q, 0);
-        if (v != STORE_SCHEMA_VERSION) {
-            snprintf(err, STORE_ERR_MAX,
-                     "%s: schema version %d is not supported by this build (expects %d)", st->path,
-                     v, STORE_SCHEMA_VERSION);
-            goto out;
-        }
-        rv = CKR_OK;
+        rv = store_exec(st, SCHEMA);
+        if (rv == CKR_OK)
+            rv = store_exec(st, sql);
+        *found = STORE_SCHEMA_VERSION;
+    } else if (rv == CKR_OK && (*found < 1 || *found > STORE_SCHEMA_VERSION)) {
+        snprintf(err, STORE_ERR_MAX,
+                 "%s: schema version %d is not supported by this build (it reads versions 1 to "
+                 "%d)",
+                 st->path, *found, STORE_SCHEMA_VERSION);
+        rv = CKR_DEVICE_ERROR;
     }
-out:
-    sqlite3_finalize(q);
     if (rv == CKR_OK)
-        rv = exec(st, "COMMIT");
+        rv = store_exec(st, "COMMIT");
     else
-        (void)exec(st, "ROLLBACK");
+        (void)store_exec(st, "ROLLBACK");
+    return rv;
+}
+
+static CK_RV open_db(struct store *st, char err[STORE_ERR_MAX])
+{
+    if (sqlite3_open_v2(st->path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot open database: %s", st->path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        return CKR_DEVICE_ERROR;
+    }
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    if (store_exec(st, "PRAGMA journal_mode=WAL") != CKR_OK ||
+        store_exec(st, "PRAGMA synchronous=FULL") != CKR_OK ||
+        store_exec(st, "PRAGMA secure_delete=ON") != CKR_OK) {
+        snprintf(err, STORE_ERR_MAX, "%s: cannot configure database: %s", st->path,
+                 sqlite3_errmsg(st->db));
+        return CKR_DEVICE_ERROR;
+    }
+    return CKR_OK;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+/*
+ * Brings a database of schema version `from` to the current version without
+ * ever touching the original in place: VACUUM INTO a copy, migrate the copy
+ * in one transaction, fsync it, close the original (which checkpoints and
+ * removes its WAL), rename the copy over it, fsync the directory, reopen.  A
+ * crash at any point leaves either the old or the new database.
+ */
+static CK_RV upgrade(struct store *st, int from, const char *dir, char err[STORE_ERR_MAX])
+{
+    CK_RV rv = CKR_DEVICE_ERROR;
+    struct store copy = {0};
+    char *tmp = util_path_join(dir, STORE_DB_FILE ".upgrade");
+    char *sql = NULL;
+    if (tmp == NULL)
+        return CKR_HOST_MEMORY;
+    unlink(tmp);
+    sql = sqlite3_mprintf("VACUUM INTO %Q", tmp);
+    if (sql == NULL || store_exec(st, sql) != CKR_OK || chmod(tmp, 0600) != 0)
+        goto out;
+    copy.path = tmp;
+    if (sqlite3_open_v2(tmp, &copy.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+            SQLITE_OK ||
+        store_exec(&copy, "PRAGMA synchronous=FULL") != CKR_OK ||
+        store_exec(&copy, "BEGIN IMMEDIATE") != CKR_OK)
+        goto out;
+    for (int v = from; v < STORE_SCHEMA_VERSION; v++) {
+        if (store_exec(&copy, MIGRATIONS[v]) != CKR_OK)
+            goto out;
+    }
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("UPDATE schema_version SET version = %d", STORE_SCHEMA_VERSION);
+    if (sql == NULL || store_exec(&copy, sql) != CKR_OK || store_exec(&copy, "COMMIT") != CKR_OK)
+        goto out;
+    sqlite3_close(copy.db);
+    copy.db = NULL;
+    if (fsync_path(tmp, O_RDONLY) != 0)
+        goto out;
+    sqlite3_close(st->db);
+    st->db = NULL;
+    if (rename(tmp, st->path) != 0 || fsync_path(dir, O_RDONLY | O_DIRECTORY) != 0)
+        goto out;
+    util_log("%s: upgraded the store from schema version %d to %d", st->path, from,
+             STORE_SCHEMA_VERSION);
+    rv = open_db(st, err);
+out:
+    if (rv != CKR_OK && err[0] == '\0')
+        snprintf(err, STORE_ERR_MAX, "%s: cannot upgrade from schema version %d: %s", st->path,
+                 from, copy.db ? sqlite3_errmsg(copy.db) : strerror(errno));
+    sqlite3_close(copy.db);
+    sqlite3_free(sql);
+    if (rv != CKR_OK)
+        unlink(tmp);
+    free(tmp);
     return rv;
 }
 
 CK_RV store_open(const char *dir, struct store **out, char err[STORE_ERR_MAX])
 {
     CK_RV rv = CKR_DEVICE_ERROR;
+    int version = 0;
     struct store *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return CKR_HOST_MEMORY;
+    err[0] = '\0';
     if (util_mkdirs(dir) != 0) {
         snprintf(err, STORE_ERR_MAX, "%s: cannot create slot directory: %s", dir, strerror(errno));
         goto out;
@@ -191,27 +300,15 @@ CK_RV store_open(const char *dir, struct store **out, char err[STORE_ERR_MAX])
         goto out;
     }
     close(fd);
-    if (sqlite3_open_v2(st->path, &st->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
-                        NULL) != SQLITE_OK) {
-        snprintf(err, STORE_ERR_MAX, "%s: cannot open database: %s", st->path,
-                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        goto out;
-    }
-    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-    if (exec(st, "PRAGMA journal_mode=WAL") != CKR_OK ||
-        exec(st, "PRAGMA synchronous=FULL") != CKR_OK ||
-        exec(st, "PRAGMA secure_delete=ON") != CKR_OK) {
-        snprintf(err, STORE_ERR_MAX, "%s: cannot configure database: %s", st->path,
-                 sqlite3_errmsg(st->db));
-        goto out;
-    }
-    err[0] = '\0';
-    rv = check_schema(st, err);
+    rv = open_db(st, err);
+    if (rv == CKR_OK)
+        rv = check_schema(st, &version, err);
+    if (rv == CKR_OK && version < STORE_SCHEMA_VERSION)
+        rv = upgrade(st, version, dir, err);
     if (rv != CKR_OK) {
         if (err[0] == '\0')
             snprintf(err, STORE_ERR_MAX, "%s: cannot read or create the schema: %s", st->path,
-                     sqlite3_errmsg(st->db));
+                     st->db ? sqlite3_errmsg(st->db) : "database closed");
         goto out;
     }
     *out = st;
@@ -244,7 +341,7 @@ CK_RV store_load_token(struct store *st, struct store_token *tok)
     CK_RV rv = CKR_DEVICE_ERROR;
     sqlite3_stmt *q = NULL;
     memset(tok, 0, sizeof(*tok));
-    if (exec(st, "BEGIN") != CKR_OK)
+    if (store_exec(st, "BEGIN") != CKR_OK)
         return CKR_DEVICE_ERROR;
     if (sqlite3_prepare_v2(st->db, "SELECT initialized, label FROM token WHERE id = 1", -1, &q,
                            NULL) != SQLITE_OK)
@@ -303,17 +400,17 @@ corrupt:
     rv = CKR_DEVICE_ERROR;
 out:
     sqlite3_finalize(q);
-    (void)exec(st, rv == CKR_OK ? "COMMIT" : "ROLLBACK");
+    (void)store_exec(st, rv == CKR_OK ? "COMMIT" : "ROLLBACK");
     if (rv != CKR_OK)
         crypto_wipe(tok, sizeof(*tok));
     return rv;
 }
 
-CK_RV store_save_token(struct store *st, const struct store_token *tok)
+static CK_RV save_token(struct store *st, const struct store_token *tok, bool wipe_objects)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
     sqlite3_stmt *q = NULL;
-    if (exec(st, "BEGIN IMMEDIATE") != CKR_OK)
+    if (store_exec(st, "BEGIN IMMEDIATE") != CKR_OK)
         return CKR_DEVICE_ERROR;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT OR REPLACE INTO token(id, initialized, label) VALUES (1, ?, ?)",
@@ -325,7 +422,9 @@ CK_RV store_save_token(struct store *st, const struct store_token *tok)
         goto out;
     sqlite3_finalize(q);
     q = NULL;
-    if (exec(st, "DELETE FROM pin; DELETE FROM pin_failures") != CKR_OK)
+    if (store_exec(st, "DELETE FROM pin; DELETE FROM pin_failures") != CKR_OK)
+        goto out;
+    if (wipe_objects && store_exec(st, "DELETE FROM objects") != CKR_OK)
         goto out;
     for (int role = 0; role < 2; role++) {
         const struct store_pin *p = &tok->pin[role];
@@ -333,7 +432,7 @@ CK_RV store_save_token(struct store *st, const struct store_token *tok)
             char sql[96];
             snprintf(sql, sizeof(sql), "INSERT INTO pin_failures(role, failed) VALUES (%d, %lu)",
                      role, p->failed);
-            if (exec(st, sql) != CKR_OK)
+            if (store_exec(st, sql) != CKR_OK)
                 goto out;
         }
         if (!p->set)
@@ -360,17 +459,27 @@ out:
         util_log("%s: cannot save the token record: %s", st->path, sqlite3_errmsg(st->db));
     sqlite3_finalize(q);
     if (rv == CKR_OK)
-        rv = exec(st, "COMMIT");
+        rv = store_exec(st, "COMMIT");
     else
-        (void)exec(st, "ROLLBACK");
+        (void)store_exec(st, "ROLLBACK");
     return rv;
+}
+
+CK_RV store_save_token(struct store *st, const struct store_token *tok)
+{
+    return save_token(st, tok, false);
+}
+
+CK_RV store_reset_token(struct store *st, const struct store_token *tok)
+{
+    return save_token(st, tok, true);
 }
 
 CK_RV store_count_failure(struct store *st, enum store_role role, unsigned long *failed)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
     sqlite3_stmt *q = NULL;
-    if (exec(st, "BEGIN IMMEDIATE") != CKR_OK)
+    if (store_exec(st, "BEGIN IMMEDIATE") != CKR_OK)
         return CKR_DEVICE_ERROR;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO pin_failures(role, failed) VALUES (?, 1)"
@@ -388,9 +497,9 @@ CK_RV store_count_failure(struct store *st, enum store_role role, unsigned long 
 out:
     sqlite3_finalize(q);
     if (rv == CKR_OK)
-        rv = exec(st, "COMMIT");
+        rv = store_exec(st, "COMMIT");
     else
-        (void)exec(st, "ROLLBACK");
+        (void)store_exec(st, "ROLLBACK");
     return rv;
 }
 
@@ -398,5 +507,5 @@ CK_RV store_reset_failures(struct store *st, enum store_role role)
 {
     char sql[64];
     snprintf(sql, sizeof(sql), "DELETE FROM pin_failures WHERE role = %d", (int)role);
-    return exec(st, sql);
+    return store_exec(st, sql);
 }

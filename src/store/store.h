@@ -19,7 +19,7 @@
 #include "crypto/crypto.h"
 #include "pkcs11/pkcs11.h"
 
-#define STORE_SCHEMA_VERSION    1
+#define STORE_SCHEMA_VERSION    2
 #define STORE_SALT_LEN          32
 #define STORE_VERIFIER_LEN      32
 #define STORE_KDF_PBKDF2_SHA256 "pbkdf2-hmac-sha256"
@@ -84,5 +84,37 @@ CK_RV store_count_failure(struct store *st, enum store_role role, unsigned long 
 
 /* Sets role's failure counter to zero. */
 CK_RV store_reset_failures(struct store *st, enum store_role role);
+
+
+/* ---- token objects ---- */
+
+#define STORE_UID_LEN 16
+
+/* One persisted object as stored: see STORE_OBJECTS_TABLE. */
+struct store_object {
+    unsigned char uid[STORE_UID_LEN];
+    CK_OBJECT_CLASS cls;
+    bool is_private;
+    const unsigned char *public_attrs; /* may be NULL */
+    size_t public_len;
+    const unsigned char *sealed; /* may be NULL */
+    size_t sealed_len;
+};
+
+/* Inserts or replaces one object in one transaction.  CKR_OK or
+ * CKR_DEVICE_ERROR. */
+CK_RV store_object_put(struct store *st, const struct store_object *o) WARN_UNUSED;
+
+/* Deletes one object (absent is not an error). */
+CK_RV store_object_delete(struct store *st, const unsigned char uid[STORE_UID_LEN]) WARN_UNUSED;
+
+/* Calls cb for every stored object (the pointers are valid only during the
+ * call); stops and returns cb's result when it is not CKR_OK. */
+CK_RV store_object_foreach(struct store *st, CK_RV (*cb)(void *ctx, const struct store_object *o),
+                           void *ctx) WARN_UNUSED;
+
+/* C_InitToken: replaces the token record and deletes every object, in one
+ * transaction. */
+CK_RV store_reset_token(struct store *st, const struct store_token *tok) WARN_UNUSED;
 
 #endif
