@@ -14,7 +14,10 @@ struct session {
     CK_FLAGS flags;
     struct token *token;
     atomic_uint refs;
-    pthread_mutex_t lock; /* operation state (later layers) */
+    pthread_mutex_t lock; /* guards the operation state below */
+    CK_OBJECT_HANDLE *found; /* C_FindObjects results, NULL when no search */
+    size_t nfound, found_pos;
+    bool finding;
     struct session *next; /* bucket chain, under the table lock */
 };
 
@@ -55,6 +58,7 @@ CK_RV session_table_new(struct session_table **out)
 
 static void session_free(struct session *s)
 {
+    free(s->found);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -91,7 +95,7 @@ static void finish_closed(struct session *list)
 {
     while (list != NULL) {
         struct session *next = list->next;
-        token_session_closed(list->token, (list->flags & CKF_RW_SESSION) != 0);
+        token_session_closed(list->token, (list->flags & CKF_RW_SESSION) != 0, list->handle);
         session_put(list);
         list = next;
     }
@@ -247,4 +251,65 @@ void session_info(const struct session *s, CK_SESSION_INFO *info)
     info->state = session_state(s);
     info->flags = s->flags;
     info->ulDeviceError = 0;
+}
+
+CK_RV session_find_begin(struct session *s, CK_OBJECT_HANDLE *handles, size_t n)
+{
+    CK_RV rv = CKR_OK;
+    pthread_mutex_lock(&s->lock);
+    if (s->finding) {
+        rv = CKR_OPERATION_ACTIVE;
+    } else {
+        s->found = handles;
+        s->nfound = n;
+        s->found_pos = 0;
+        s->finding = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rv;
+}
+
+bool session_finding(struct session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool f = s->finding;
+    pthread_mutex_unlock(&s->lock);
+    return f;
+}
+
+CK_RV session_find_next(struct session *s, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count)
+{
+    CK_RV rv = CKR_OK;
+    pthread_mutex_lock(&s->lock);
+    if (!s->finding) {
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    } else {
+        CK_ULONG n = 0;
+        while (n < max && s->found_pos < s->nfound)
+            out[n++] = s->found[s->found_pos++];
+        *count = n;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rv;
+}
+
+CK_RV session_find_end(struct session *s)
+{
+    CK_RV rv = CKR_OK;
+    pthread_mutex_lock(&s->lock);
+    if (!s->finding) {
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    } else {
+        free(s->found);
+        s->found = NULL;
+        s->nfound = s->found_pos = 0;
+        s->finding = false;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rv;
+}
+
+CK_SESSION_HANDLE session_handle(const struct session *s)
+{
+    return s->handle;
 }

@@ -41,5 +41,16 @@ bool session_is_rw(const struct session *s);
 /* CKS_* state from the R/W flag and the token's login state. */
 CK_STATE session_state(const struct session *s);
 void session_info(const struct session *s, CK_SESSION_INFO *info);
+CK_SESSION_HANDLE session_handle(const struct session *s);
+
+/* The session's search (C_FindObjects*).  find_begin takes ownership of
+ * handles (malloc'd; freed by find_end or when the session goes) or returns
+ * CKR_OPERATION_ACTIVE; find_next / find_end return
+ * CKR_OPERATION_NOT_INITIALIZED without an active search. */
+bool session_finding(struct session *s);
+CK_RV session_find_begin(struct session *s, CK_OBJECT_HANDLE *handles, size_t n) WARN_UNUSED;
+CK_RV session_find_next(struct session *s, CK_OBJECT_HANDLE *out, CK_ULONG max,
+                        CK_ULONG *count) WARN_UNUSED;
+CK_RV session_find_end(struct session *s) WARN_UNUSED;
 
 #endif

@@ -23,6 +23,7 @@ struct token {
     const struct config *cfg;
     struct crypto *crypto;
     struct store *store;
+    struct objects *objects;
     char serial[CONFIG_SERIAL_MAX + 1];
     pthread_mutex_t auth_lock;
     pthread_rwlock_t state_lock;
@@ -74,12 +75,14 @@ CK_RV token_new(CK_SLOT_ID id, const struct config *cfg, struct crypto *crypto, 
     pthread_mutex_init(&t->auth_lock, NULL);
     pthread_rwlock_init(&t->state_lock, NULL);
     make_serial(t);
-    if (st != NULL) {
-        CK_RV rv = store_load_token(st, &t->rec);
-        if (rv != CKR_OK) {
-            token_free(t);
-            return rv;
-        }
+    CK_RV rv = CKR_OK;
+    if (st != NULL)
+        rv = store_load_token(st, &t->rec);
+    if (rv == CKR_OK)
+        rv = objects_new(id, crypto, st, &t->objects);
+    if (rv != CKR_OK) {
+        token_free(t);
+        return rv;
     }
     *out = t;
     return CKR_OK;
@@ -91,6 +94,7 @@ void token_free(struct token *t)
         return;
     crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
     crypto_wipe(&t->rec, sizeof(t->rec));
+    objects_free(t->objects);
     store_close(t->store);
     pthread_rwlock_destroy(&t->state_lock);
     pthread_mutex_destroy(&t->auth_lock);
@@ -200,11 +204,32 @@ static void logout_locked(struct token *t)
 {
     crypto_secret_free(t->omk, CRYPTO_KEY_LEN);
     t->omk = NULL;
+    if (t->login != TOKEN_PUBLIC && t->objects != NULL)
+        objects_logout(t->objects);
     t->login = TOKEN_PUBLIC;
 }
 
-void token_session_closed(struct token *t, bool rw)
+struct objects *token_objects(struct token *t)
 {
+    return t->objects;
+}
+
+void token_view(struct token *t, struct objects_view *v, unsigned char omk[CRYPTO_KEY_LEN])
+{
+    pthread_rwlock_rdlock(&t->state_lock);
+    v->user = t->login == TOKEN_USER;
+    v->omk = NULL;
+    if (t->omk != NULL) {
+        memcpy(omk, t->omk, CRYPTO_KEY_LEN);
+        v->omk = omk;
+    }
+    pthread_rwlock_unlock(&t->state_lock);
+}
+
+void token_session_closed(struct token *t, bool rw, CK_SESSION_HANDLE h)
+{
+    if (t->objects != NULL)
+        objects_session_closed(t->objects, h);
     pthread_rwlock_wrlock(&t->state_lock);
     if (t->sessions > 0)
         t->sessions--;
@@ -401,6 +426,7 @@ CK_RV token_init(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
         if (rv == CKR_OK) {
             t->rec = rec;
             logout_locked(t);
+            objects_clear(t->objects);
         }
     }
     pthread_rwlock_unlock(&t->state_lock);

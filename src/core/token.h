@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "crypto/crypto.h"
 #include "pkcs11/pkcs11.h"
+#include "object/objects.h"
 #include "store/store.h"
 
 #define TOKEN_PIN_ABI_MAX 256 /* longest PIN we look at, whatever the policy */
@@ -49,7 +50,15 @@ enum token_login token_login_state(struct token *t);
  * CKR_SESSION_READ_WRITE_SO_EXISTS.  token_session_closed uncounts it and
  * logs the application out when it was the last one. */
 CK_RV token_session_opening(struct token *t, bool rw) WARN_UNUSED;
-void token_session_closed(struct token *t, bool rw);
+void token_session_closed(struct token *t, bool rw, CK_SESSION_HANDLE h);
+
+/* The token's objects (owned by the token). */
+struct objects *token_objects(struct token *t);
+
+/* What this application may see of the objects now: fills v, copying the
+ * OMK (when the user or SO is logged in) into omk, which the caller wipes
+ * with crypto_wipe after use. */
+void token_view(struct token *t, struct objects_view *v, unsigned char omk[CRYPTO_KEY_LEN]);
 
 /* C_InitToken semantics (spec 5.6): verifies the current SO PIN before
  * destroying anything, needs no session open on the slot, then re-creates

@@ -8,6 +8,7 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,25 +148,31 @@ CK_RV crypto_pbkdf2_sha256(struct crypto *c, const void *secret, size_t secret_l
     return rv;
 }
 
-static CK_RV gcm(struct crypto *c, int enc, const unsigned char kek[CRYPTO_KEY_LEN],
+static CK_RV gcm(struct crypto *c, int enc, const unsigned char key[CRYPTO_KEY_LEN],
                  const unsigned char iv[CRYPTO_GCM_IV_LEN], const void *aad, size_t aad_len,
-                 const unsigned char *in, unsigned char *out, unsigned char tag[CRYPTO_GCM_TAG_LEN])
+                 const unsigned char *in, size_t len, unsigned char *out,
+                 unsigned char tag[CRYPTO_GCM_TAG_LEN])
 {
     CK_RV rv = CKR_DEVICE_ERROR;
     int n = 0, fin = 0;
+    if (len > INT_MAX || aad_len > INT_MAX)
+        return CKR_DATA_LEN_RANGE;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL)
         return CKR_HOST_MEMORY;
-    if (EVP_CipherInit_ex2(ctx, c->aes256gcm, kek, iv, enc, NULL) != 1)
+    if (EVP_CipherInit_ex2(ctx, c->aes256gcm, key, iv, enc, NULL) != 1)
         goto out;
     if (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
         goto out;
-    if (EVP_CipherUpdate(ctx, out, &n, in, CRYPTO_KEY_LEN) != 1)
+    n = 0;
+    if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
         goto out;
     if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
         goto out;
-    if (EVP_CipherFinal_ex(ctx, out + n, &fin) != 1)
+    if (EVP_CipherFinal_ex(ctx, out + n, &fin) != 1) {
+        rv = enc ? CKR_DEVICE_ERROR : CKR_ENCRYPTED_DATA_INVALID;
         goto out;
+    }
     if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN, tag) != 1)
         goto out;
     rv = CKR_OK;
@@ -174,27 +181,43 @@ out:
     return rv;
 }
 
-CK_RV crypto_wrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
-                      const unsigned char key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
-                      unsigned char out[CRYPTO_WRAPPED_KEY_LEN])
+CK_RV crypto_seal(struct crypto *c, const unsigned char key[CRYPTO_KEY_LEN], const void *aad,
+                  size_t aad_len, const unsigned char *in, size_t len, unsigned char *out)
 {
     CK_RV rv = crypto_random(c, out, CRYPTO_GCM_IV_LEN, false);
     if (rv != CKR_OK)
         return rv;
-    return gcm(c, 1, kek, out, aad, aad_len, key, out + CRYPTO_GCM_IV_LEN,
-               out + CRYPTO_GCM_IV_LEN + CRYPTO_KEY_LEN);
+    return gcm(c, 1, key, out, aad, aad_len, in, len, out + CRYPTO_GCM_IV_LEN,
+               out + CRYPTO_GCM_IV_LEN + len);
+}
+
+CK_RV crypto_open(struct crypto *c, const unsigned char key[CRYPTO_KEY_LEN], const void *aad,
+                  size_t aad_len, const unsigned char *in, size_t in_len, unsigned char *out)
+{
+    unsigned char tag[CRYPTO_GCM_TAG_LEN];
+    if (in_len < CRYPTO_SEAL_OVERHEAD)
+        return CKR_ENCRYPTED_DATA_INVALID;
+    size_t len = in_len - CRYPTO_SEAL_OVERHEAD;
+    memcpy(tag, in + CRYPTO_GCM_IV_LEN + len, sizeof(tag));
+    CK_RV rv = gcm(c, 0, key, in, aad, aad_len, in + CRYPTO_GCM_IV_LEN, len, out, tag);
+    if (rv != CKR_OK)
+        crypto_wipe(out, len);
+    return rv;
+}
+
+CK_RV crypto_wrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
+                      const unsigned char key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
+                      unsigned char out[CRYPTO_WRAPPED_KEY_LEN])
+{
+    return crypto_seal(c, kek, aad, aad_len, key, CRYPTO_KEY_LEN, out);
 }
 
 CK_RV crypto_unwrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN],
                         const unsigned char in[CRYPTO_WRAPPED_KEY_LEN], const void *aad,
                         size_t aad_len, unsigned char key[CRYPTO_KEY_LEN])
 {
-    unsigned char tag[CRYPTO_GCM_TAG_LEN];
-    memcpy(tag, in + CRYPTO_GCM_IV_LEN + CRYPTO_KEY_LEN, sizeof(tag));
-    CK_RV rv = gcm(c, 0, kek, in, aad, aad_len, in + CRYPTO_GCM_IV_LEN, key, tag);
-    if (rv != CKR_OK)
-        crypto_wipe(key, CRYPTO_KEY_LEN);
-    return rv;
+    CK_RV rv = crypto_open(c, kek, aad, aad_len, in, CRYPTO_WRAPPED_KEY_LEN, key);
+    return rv == CKR_ENCRYPTED_DATA_INVALID ? CKR_DEVICE_ERROR : rv;
 }
 
 void *crypto_secret_alloc(size_t len)

@@ -67,6 +67,20 @@ CK_RV crypto_unwrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN
                         const unsigned char in[CRYPTO_WRAPPED_KEY_LEN], const void *aad,
                         size_t aad_len, unsigned char key[CRYPTO_KEY_LEN]) WARN_UNUSED;
 
+/* AES-256-GCM sealing of a record: out[CRYPTO_SEAL_OVERHEAD + len] = fresh
+ * random nonce || ciphertext || tag, aad authenticated.  CKR_OK,
+ * CKR_HOST_MEMORY or CKR_DEVICE_ERROR. */
+#define CRYPTO_SEAL_OVERHEAD (CRYPTO_GCM_IV_LEN + CRYPTO_GCM_TAG_LEN)
+CK_RV crypto_seal(struct crypto *c, const unsigned char key[CRYPTO_KEY_LEN], const void *aad,
+                  size_t aad_len, const unsigned char *in, size_t len, unsigned char *out) WARN_UNUSED;
+
+/* Opens what crypto_seal made: in_len >= CRYPTO_SEAL_OVERHEAD, out gets
+ * in_len - CRYPTO_SEAL_OVERHEAD bytes.  CKR_ENCRYPTED_DATA_INVALID when the
+ * tag does not verify (out wiped), else as crypto_seal. */
+CK_RV crypto_open(struct crypto *c, const unsigned char key[CRYPTO_KEY_LEN], const void *aad,
+                  size_t aad_len, const unsigned char *in, size_t in_len,
+                  unsigned char *out) WARN_UNUSED;
+
 /* Secret memory: OpenSSL's secure heap when available (mlocked, guarded),
  * zeroed on allocation; crypto_secret_free wipes before freeing (NULL-safe). */
 void *crypto_secret_alloc(size_t len);

@@ -49,7 +49,7 @@ static struct token *make_token(struct fixture *f, CK_SLOT_ID slot, bool init)
     assert_int_equal(token_session_opening(t, true), CKR_OK);
     assert_int_equal(token_login(t, CKU_SO, PIN(SO_PIN)), CKR_OK);
     assert_int_equal(token_init_pin(t, PIN(USER_PIN)), CKR_OK);
-    token_session_closed(t, true);
+    token_session_closed(t, true, 0);
     assert_int_equal(token_login_state(t), TOKEN_PUBLIC);
     return t;
 }

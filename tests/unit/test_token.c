@@ -88,7 +88,7 @@ static void so_init_user_pin(struct token *t, const char *so_pin, const char *us
     assert_int_equal(token_login(t, CKU_SO, PIN(so_pin)), CKR_OK);
     assert_int_equal(token_init_pin(t, PIN(user_pin)), CKR_OK);
     assert_int_equal(token_logout(t), CKR_OK);
-    token_session_closed(t, true);
+    token_session_closed(t, true, 0);
 }
 
 /* Initialised with SO_PIN and USER_PIN, no session open. */
@@ -114,7 +114,7 @@ static CK_RV try_login(struct token *t, CK_USER_TYPE user, const char *pin)
     CK_RV rv = token_login(t, user, PIN(pin));
     if (rv == CKR_OK)
         assert_int_equal(token_logout(t), CKR_OK);
-    token_session_closed(t, true);
+    token_session_closed(t, true, 0);
     return rv;
 }
 
@@ -234,7 +234,7 @@ static void test_init_pin_len_range(void **state)
     assert_true(flags_of(f->t) & CKF_TOKEN_INITIALIZED);
     session_in(f->t, true);
     assert_int_equal(token_login(f->t, CKU_SO, (CK_UTF8CHAR *)pin, 64), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
 
     struct token *t2 = new_token(f, false);
     assert_int_equal(token_init(t2, (CK_UTF8CHAR *)pin, 8, label), CKR_OK);
@@ -252,7 +252,7 @@ static void test_init_with_session_open(void **state)
     /* Nothing was counted or changed. */
     assert_int_equal(flags_of(f->t) & SO_FLAGS, 0);
     assert_true(flags_of(f->t) & CKF_USER_PIN_INITIALIZED);
-    token_session_closed(f->t, false);
+    token_session_closed(f->t, false, 0);
     assert_int_equal(token_init(f->t, PIN(SO_PIN), label), CKR_OK);
 }
 
@@ -310,7 +310,7 @@ static void test_login_user_pin_not_initialized(void **state)
     session_in(f->t, true);
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)), CKR_USER_PIN_NOT_INITIALIZED);
     assert_int_equal(token_login_state(f->t), TOKEN_PUBLIC);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
 }
 
 static void test_login_already_and_another(void **state)
@@ -329,7 +329,7 @@ static void test_login_already_and_another(void **state)
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_USER_ALREADY_LOGGED_IN);
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)),
                      CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     /* None of the refusals counted as failures. */
     assert_int_equal(flags_of(f->t) & (USER_FLAGS | SO_FLAGS), 0);
 }
@@ -345,9 +345,9 @@ static void test_so_login_with_ro_session(void **state)
     /* The user may log in with R/O sessions open. */
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)), CKR_OK);
     assert_int_equal(token_logout(f->t), CKR_OK);
-    token_session_closed(f->t, false);
+    token_session_closed(f->t, false, 0);
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     assert_int_equal(token_login_state(f->t), TOKEN_PUBLIC);
 }
 
@@ -413,7 +413,7 @@ static void test_logout_when_public(void **state)
     assert_int_equal(token_logout(f->t), CKR_OK);
     assert_int_equal(token_login_state(f->t), TOKEN_PUBLIC);
     assert_int_equal(token_logout(f->t), CKR_USER_NOT_LOGGED_IN);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
 }
 
 static void test_seed_pins(void **state)
@@ -437,7 +437,7 @@ static void test_overlong_pin_is_incorrect(void **state)
     assert_int_equal(token_login(f->t, CKU_USER, (CK_UTF8CHAR *)pin, sizeof(pin)),
                      CKR_PIN_INCORRECT);
     assert_int_equal(token_login(f->t, CKU_USER, (CK_UTF8CHAR *)pin, 1), CKR_PIN_INCORRECT);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     assert_true(flags_of(f->t) & CKF_USER_PIN_FINAL_TRY);
 }
 
@@ -478,7 +478,7 @@ static void test_user_lockout_and_so_unlock(void **state)
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)), CKR_PIN_INCORRECT);
     assert_int_equal(token_login(f->t, CKU_USER, PIN(NEW_PIN)), CKR_OK);
     assert_int_equal(flags_of(f->t) & USER_FLAGS, 0);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
 }
 
 static void test_success_resets_counter(void **state)
@@ -612,7 +612,7 @@ static void test_set_pin_as_user(void **state)
     assert_int_equal(token_set_pin(f->t, true, PIN(USER_PIN), PIN(NEW_PIN)), CKR_OK);
     assert_int_equal(token_login_state(f->t), TOKEN_USER);
     assert_int_equal(token_logout(f->t), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     assert_int_equal(try_login(f->t, CKU_USER, USER_PIN), CKR_PIN_INCORRECT);
     assert_int_equal(try_login(f->t, CKU_USER, NEW_PIN), CKR_OK);
     assert_int_equal(try_login(f->t, CKU_SO, SO_PIN), CKR_OK);
@@ -627,7 +627,7 @@ static void test_set_pin_public_rw(void **state)
     assert_int_equal(token_login_state(f->t), TOKEN_PUBLIC);
     assert_int_equal(token_login(f->t, CKU_USER, PIN(USER_PIN)), CKR_PIN_INCORRECT);
     assert_int_equal(token_login(f->t, CKU_USER, PIN(NEW_PIN)), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     assert_int_equal(try_login(f->t, CKU_SO, SO_PIN), CKR_OK); /* SO PIN untouched */
 }
 
@@ -639,7 +639,7 @@ static void test_set_pin_as_so(void **state)
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_OK);
     assert_int_equal(token_set_pin(f->t, true, PIN(SO_PIN), PIN(NEW_PIN)), CKR_OK);
     assert_int_equal(token_logout(f->t), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     assert_int_equal(try_login(f->t, CKU_SO, SO_PIN), CKR_PIN_INCORRECT);
     assert_int_equal(try_login(f->t, CKU_SO, NEW_PIN), CKR_OK);
     assert_int_equal(try_login(f->t, CKU_USER, USER_PIN), CKR_OK); /* user PIN untouched */
@@ -663,7 +663,7 @@ static void test_init_pin_needs_so(void **state)
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_OK);
     assert_int_equal(token_init_pin(f->t, PIN("1234")), CKR_PIN_LEN_RANGE);
     assert_int_equal(token_logout(f->t), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     assert_int_equal(try_login(f->t, CKU_USER, NEW_PIN), CKR_PIN_INCORRECT);
     assert_int_equal(try_login(f->t, CKU_USER, USER_PIN), CKR_OK);
 }
@@ -679,7 +679,7 @@ static void test_omk_survives_pin_changes(void **state)
     session_in(f->t, true);
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_OK);
     assert_int_equal(token_set_pin(f->t, true, PIN(SO_PIN), PIN("11223344")), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
     token_free(f->t);
 
     f->t = new_token(f, true);
@@ -757,7 +757,7 @@ static void test_damaged_record_is_device_error(void **state)
     assert_int_equal(token_login(f->t, CKU_USER, PIN("00000000")), CKR_PIN_INCORRECT);
     /* The SO's copy is intact. */
     assert_int_equal(token_login(f->t, CKU_SO, PIN(SO_PIN)), CKR_OK);
-    token_session_closed(f->t, true);
+    token_session_closed(f->t, true, 0);
 
     /* A damaged verifier makes the right PIN wrong, never right. */
     token_free(f->t);
