@@ -13,6 +13,8 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
   corpus="$top/tests/fuzz/corpus/${name#fuzz_}"
   case "$name" in
     fuzz_config) deps=("$top/src/config/config.c" "$top/src/config/toml.c") ;;
+    fuzz_codec|fuzz_template)
+      deps=("$top/src/object/attr.c" "$top/src/object/codec.c" "$top/src/object/rules.c") ;;
     *) continue ;;
   esac
   n=$((n + 1))
