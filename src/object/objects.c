@@ -26,6 +26,7 @@ struct object {
     bool attrs_loaded;   /* private token object: unsealed */
     bool secrets_loaded; /* public token object with a sealed part: merged */
     bool damaged;        /* sealed part does not open; logged once */
+    bool builtin;        /* a profile object: made by the module, never stored */
     struct attrs attrs;
     unsigned char *sealed; /* token objects: the sealed part as stored */
     size_t sealed_len;
@@ -261,6 +262,8 @@ static void uid_hex(const unsigned char uid[STORE_UID_LEN], char out[2 * STORE_U
  * secret), and writes the row. */
 static CK_RV persist(struct objects *o, struct object *obj, const unsigned char *omk)
 {
+    if (obj->builtin)
+        return CKR_ACTION_PROHIBITED;
     CK_RV rv = CKR_OK;
     struct attrs pub = {0}, sec = {0};
     unsigned char *pub_buf = NULL, *sec_buf = NULL, *sealed = NULL;
@@ -384,6 +387,46 @@ static void unseal_pending(struct objects *o, const struct objects_view *v)
     }
 }
 
+/* ---- profile objects ---- */
+
+/* The profiles (PKCS#11 Profiles 3.x) this token implements, announced as
+ * read-only CKO_PROFILE objects.  The mechanism layers add theirs here. */
+static const CK_PROFILE_ID PROFILES[] = {
+    CKP_PUBLIC_CERTIFICATES_TOKEN,
+};
+
+static CK_RV add_profiles(struct objects *o)
+{
+    CK_RV rv = CKR_OK;
+    for (size_t i = 0; i < sizeof(PROFILES) / sizeof(PROFILES[0]) && rv == CKR_OK; i++) {
+        struct object *obj = calloc(1, sizeof(*obj));
+        if (obj == NULL)
+            return CKR_HOST_MEMORY;
+        obj->token = obj->builtin = obj->attrs_loaded = obj->secrets_loaded = true;
+        struct attrs *a = &obj->attrs;
+        rv = attrs_set_ulong(a, CKA_CLASS, CKO_PROFILE);
+        if (rv == CKR_OK)
+            rv = attrs_set_ulong(a, CKA_PROFILE_ID, PROFILES[i]);
+        static const CK_ATTRIBUTE_TYPE yes[] = {CKA_TOKEN};
+        static const CK_ATTRIBUTE_TYPE no[] = {CKA_PRIVATE, CKA_MODIFIABLE, CKA_COPYABLE,
+                                               CKA_DESTROYABLE};
+        for (size_t k = 0; k < sizeof(yes) / sizeof(yes[0]) && rv == CKR_OK; k++)
+            rv = attrs_set_bool(a, yes[k], true);
+        for (size_t k = 0; k < sizeof(no) / sizeof(no[0]) && rv == CKR_OK; k++)
+            rv = attrs_set_bool(a, no[k], false);
+        if (rv == CKR_OK)
+            rv = attrs_set(a, CKO_PROFILE, CKA_LABEL, "", 0);
+        if (rv == CKR_OK)
+            rv = append(o, obj);
+        if (rv != CKR_OK) {
+            object_free(obj);
+            break;
+        }
+        publish(o, obj);
+    }
+    return rv;
+}
+
 /* ---- loading ---- */
 
 static CK_RV load_row(void *ctx, const struct store_object *row)
@@ -452,6 +495,8 @@ CK_RV objects_new(CK_SLOT_ID slot, struct crypto *c, struct store *st, struct ob
     o->index = calloc(o->nindex, sizeof(*o->index));
     pthread_rwlock_init(&o->lock, NULL);
     CK_RV rv = (o->buckets == NULL || o->index == NULL) ? CKR_HOST_MEMORY : CKR_OK;
+    if (rv == CKR_OK)
+        rv = add_profiles(o);
     if (rv == CKR_OK && st != NULL)
         rv = store_object_foreach(st, load_row, o);
     if (rv != CKR_OK) {
@@ -484,7 +529,10 @@ void objects_free(struct objects *o)
 void objects_clear(struct objects *o)
 {
     pthread_rwlock_wrlock(&o->lock);
-    clear_locked(o);
+    for (size_t i = o->n; i-- > 0;)
+        if (!o->all[i]->builtin)
+            discard(o, o->all[i]);
+    o->pending = 0;
     pthread_rwlock_unlock(&o->lock);
 }
 
@@ -769,4 +817,42 @@ size_t objects_count(struct objects *o)
     size_t n = o->n;
     pthread_rwlock_unlock(&o->lock);
     return n;
+}
+
+/* CK_DATE -> days since 1970-01-01 style ordinal (only compared), or -1. */
+static long date_ordinal(const struct attr *a)
+{
+    if (a == NULL || a->len != sizeof(CK_DATE))
+        return -1;
+    long v = 0;
+    for (size_t i = 0; i < 8; i++) {
+        if (a->value[i] < '0' || a->value[i] > '9')
+            return -1;
+        v = v * 10 + (a->value[i] - '0');
+    }
+    return v; /* YYYYMMDD compares in date order */
+}
+
+CK_RV objects_check_use(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
+                        CK_ATTRIBUTE_TYPE usage, long today)
+{
+    struct object *obj;
+    pthread_rwlock_wrlock(&o->lock);
+    CK_RV rv = visible(o, h, v, &obj);
+    if (rv == CKR_OK) {
+        CK_ULONG cls = 0;
+        (void)attrs_get_ulong(&obj->attrs, CKA_CLASS, &cls);
+        if (cls != CKO_SECRET_KEY && cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
+            rv = CKR_KEY_HANDLE_INVALID;
+        else if (!attrs_bool(&obj->attrs, usage, false))
+            rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+    }
+    if (rv == CKR_OK) {
+        long start = date_ordinal(attrs_find(&obj->attrs, CKA_START_DATE));
+        long end = date_ordinal(attrs_find(&obj->attrs, CKA_END_DATE));
+        if ((start >= 0 && today < start) || (end >= 0 && today > end))
+            rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+    }
+    pthread_rwlock_unlock(&o->lock);
+    return rv;
 }

@@ -91,6 +91,14 @@ CK_RV objects_flags(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_
 CK_RV objects_find(struct objects *o, const struct attrs *tmpl, const struct objects_view *v,
                    CK_OBJECT_HANDLE **handles, size_t *n) WARN_UNUSED;
 
+/* May key h be used for usage (CKA_SIGN, CKA_DECRYPT, ...) on day today
+ * (YYYYMMDD as a number, UTC)?  CKR_KEY_HANDLE_INVALID (not visible or not a
+ * key), CKR_KEY_FUNCTION_NOT_PERMITTED (the usage attribute is false, or
+ * today is before CKA_START_DATE or after CKA_END_DATE: SP 800-57
+ * cryptoperiods), CKR_OK.  For the mechanism layers' *Init functions. */
+CK_RV objects_check_use(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
+                        CK_ATTRIBUTE_TYPE usage, long today) WARN_UNUSED;
+
 /* Number of objects held (all kinds). */
 size_t objects_count(struct objects *o);
 
