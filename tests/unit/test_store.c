@@ -429,6 +429,50 @@ static void test_corrupt_rows_are_device_errors(void **state)
     store_close(st);
 }
 
+/* A version-1 store (before objects existed) is upgraded on a copy that is
+ * swapped in: the token record survives, the objects table appears, no
+ * temporary file is left behind. */
+static void test_upgrade_from_version_1(void **state)
+{
+    char path[PATH_MAX];
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(ut_join(path, *state, "token.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                                  "INSERT INTO schema_version VALUES (1);"
+                                  "CREATE TABLE token(id INTEGER PRIMARY KEY CHECK (id = 1),"
+                                  " initialized INTEGER NOT NULL, label BLOB NOT NULL);"
+                                  "CREATE TABLE pin(role INTEGER PRIMARY KEY, kdf TEXT NOT NULL,"
+                                  " iterations INTEGER NOT NULL, salt BLOB NOT NULL,"
+                                  " verifier BLOB NOT NULL, wrapped_omk BLOB NOT NULL);"
+                                  "CREATE TABLE pin_failures(role INTEGER PRIMARY KEY,"
+                                  " failed INTEGER NOT NULL);"
+                                  "INSERT INTO pin_failures VALUES (1, 2);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct store *st = NULL;
+    char err[STORE_ERR_MAX] = "";
+    assert_int_equal(store_open(*state, &st, err), CKR_OK);
+    struct store_token tok;
+    assert_int_equal(store_load_token(st, &tok), CKR_OK);
+    assert_int_equal(tok.pin[STORE_ROLE_USER].failed, 2);
+    struct store_object row = {.cls = CKO_DATA, .is_private = false};
+    memset(row.uid, 7, sizeof(row.uid));
+    assert_int_equal(store_object_put(st, &row), CKR_OK);
+    store_close(st);
+    struct stat sb;
+    assert_int_equal(stat(ut_join(path, *state, "token.db.upgrade"), &sb), -1);
+    assert_int_equal(sqlite3_open(ut_join(path, *state, "token.db"), &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void test_unknown_schema_version_refused(void **state)
 {
     char path[PATH_MAX];
@@ -473,6 +517,7 @@ int main(void)
         T(test_lock_inherit_after_fork),
         T(test_corrupt_label_is_device_error),
         T(test_corrupt_rows_are_device_errors),
+        T(test_upgrade_from_version_1),
         T(test_unknown_schema_version_refused),
         T(test_null_safety),
 #undef T
