@@ -573,12 +573,31 @@ void objects_session_closed(struct objects *o, CK_SESSION_HANDLE session)
 
 /* ---- operations ---- */
 
-/* The visible object h, opening sealed parts first when the user can see
- * them.  Caller holds the write lock. */
+/* Locks o for reading (shared) or writing, opening pending sealed records
+ * first when the user can see them. */
+static void lock_view(struct objects *o, const struct objects_view *v, bool exclusive)
+{
+    bool can_unseal = v->user && v->omk != NULL;
+    if (exclusive) {
+        pthread_rwlock_wrlock(&o->lock);
+        if (can_unseal)
+            unseal_pending(o, v);
+        return;
+    }
+    pthread_rwlock_rdlock(&o->lock);
+    if (!can_unseal || o->pending == 0)
+        return;
+    pthread_rwlock_unlock(&o->lock);
+    pthread_rwlock_wrlock(&o->lock);
+    unseal_pending(o, v);
+    pthread_rwlock_unlock(&o->lock);
+    pthread_rwlock_rdlock(&o->lock);
+}
+
+/* The visible object h.  Caller holds the lock (lock_view). */
 static CK_RV visible(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
                      struct object **out)
 {
-    unseal_pending(o, v);
     struct object *obj = lookup(o, h);
     if (obj == NULL || (obj->is_private && !v->user))
         return CKR_OBJECT_HANDLE_INVALID;
@@ -625,7 +644,7 @@ fail:
 CK_RV objects_destroy(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v)
 {
     struct object *obj;
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, true);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OK && !attrs_bool(&obj->attrs, CKA_DESTROYABLE, true))
         rv = CKR_ACTION_PROHIBITED;
@@ -641,7 +660,7 @@ CK_RV objects_get_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
                              CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
     struct object *obj;
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, false);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv != CKR_OK)
         goto out;
@@ -676,7 +695,7 @@ CK_RV objects_set_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
 {
     struct object *obj;
     struct attrs next = {0};
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, true);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OK)
         rv = rules_check_set(&obj->attrs, changes);
@@ -711,7 +730,7 @@ CK_RV objects_snapshot(struct objects *o, CK_OBJECT_HANDLE h, const struct objec
                        struct attrs *out)
 {
     struct object *obj;
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, false);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OK)
         rv = attrs_copy(&obj->attrs, out);
@@ -723,7 +742,7 @@ CK_RV objects_size(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_v
                    CK_ULONG *size)
 {
     struct object *obj;
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, false);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OK) {
         CK_ULONG n = sizeof(CODEC_MAGIC) + 4 + CRYPTO_SEAL_OVERHEAD + STORE_UID_LEN;
@@ -739,7 +758,7 @@ CK_RV objects_flags(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_
                     bool *is_token, bool *is_private)
 {
     struct object *obj;
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, false);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OK) {
         *is_token = obj->token;
@@ -781,12 +800,7 @@ CK_RV objects_find(struct objects *o, const struct attrs *tmpl, const struct obj
 {
     CK_RV rv = CKR_OK;
     struct found f = {0};
-    if (v->user && v->omk != NULL) {
-        pthread_rwlock_wrlock(&o->lock);
-        unseal_pending(o, v);
-        pthread_rwlock_unlock(&o->lock);
-    }
-    pthread_rwlock_rdlock(&o->lock);
+    lock_view(o, v, false);
     const struct attr *key = NULL;
     for (size_t i = 0; i < NINDEXED && key == NULL && !o->index_incomplete; i++)
         key = attrs_find(tmpl, INDEXED[i]);
@@ -837,7 +851,7 @@ CK_RV objects_check_use(struct objects *o, CK_OBJECT_HANDLE h, const struct obje
                         CK_ATTRIBUTE_TYPE usage, long today)
 {
     struct object *obj;
-    pthread_rwlock_wrlock(&o->lock);
+    lock_view(o, v, false);
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OK) {
         CK_ULONG cls = 0;
