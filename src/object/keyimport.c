@@ -142,8 +142,7 @@ static CK_RV pkey_from_bld(OSSL_LIB_CTX *lc, const char *alg, int selection, OSS
 
 /* Runs one of EVP_PKEY_check / _public_check / _pairwise_check; fail is
  * returned when the key does not pass. */
-static CK_RV pkey_check(OSSL_LIB_CTX *lc, EVP_PKEY *pkey, int (*check)(EVP_PKEY_CTX *),
-                        CK_RV fail)
+static CK_RV pkey_check(OSSL_LIB_CTX *lc, EVP_PKEY *pkey, int (*check)(EVP_PKEY_CTX *), CK_RV fail)
 {
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(lc, pkey, NULL);
     if (pc == NULL)
@@ -212,9 +211,8 @@ static const CK_ATTRIBUTE_TYPE rsa_crt_types[5] = {
     CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
 };
 static const char *const rsa_crt_params[5] = {
-    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,
-    OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-    OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,      OSSL_PKEY_PARAM_RSA_EXPONENT1,
+    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 };
 
 /* Without the CRT components OpenSSL cannot run its pairwise test, so check
@@ -258,7 +256,7 @@ static CK_RV check_rsa(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, struct attrs *t, E
 {
     const bool priv = cls == CKO_PRIVATE_KEY;
     const struct attr *an = given(t, CKA_MODULUS), *ae = given(t, CKA_PUBLIC_EXPONENT);
-    const struct attr *ad = given(t, CKA_PRIVATE_EXPONENT), *acrt[5];
+    const struct attr *ad = given(t, CKA_PRIVATE_EXPONENT), *acrt[5] = {NULL};
     BIGNUM *n = NULL, *e = NULL, *d = NULL, *crt[5] = {NULL};
     OSSL_PARAM_BLD *bld = NULL;
     size_t ncrt = 0;
@@ -311,7 +309,7 @@ static CK_RV check_rsa(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, struct attrs *t, E
     /* n odd, no small factors, not a prime power; e odd and > 1. */
     if ((rv = pkey_check(lc, *out, EVP_PKEY_public_check, CKR_ATTRIBUTE_VALUE_INVALID)) != CKR_OK)
         goto out;
-    if (priv && ncrt > 0) /* public + 0 < d < n + primes, n = pq, d, CRT */
+    if (priv && ncrt > 0) /* 0 < d < n; p, q prime, n = pq, de = 1 mod lcm, the CRT values */
         rv = pkey_check(lc, *out, EVP_PKEY_check, CKR_TEMPLATE_INCONSISTENT);
     else if (priv)
         rv = rsa_roundtrip(lc, n, e, d);
@@ -332,14 +330,15 @@ out:
 
 struct curve {
     CK_KEY_TYPE kt;
-    int nid;             /* Weierstrass curves: for EC_GROUP; 0 for the others */
-    const char *name;    /* OpenSSL group name / key type name */
-    size_t raw_len;      /* Edwards / Montgomery: public and private key bytes */
+    int nid;               /* Weierstrass curves: for EC_GROUP; 0 for the others */
+    const char *name;      /* OpenSSL group name / key type name */
+    size_t raw_len;        /* Edwards / Montgomery: public and private key bytes */
     unsigned char oid[10]; /* DER of the OBJECT IDENTIFIER */
     size_t oid_len;
     const char *names[KI_CURVE_NAMES]; /* accepted PrintableString names */
 };
 
+/* clang-format off */
 static const struct curve curves[] = {
     {CKK_EC, NID_X9_62_prime256v1, "prime256v1", 0,
      {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}, 10,
@@ -359,6 +358,7 @@ static const struct curve curves[] = {
     {CKK_EC_MONTGOMERY, 0, "X448", 56, {0x06, 0x03, 0x2b, 0x65, 0x6f}, 5,
      {"curve448", "x448", NULL}},
 };
+/* clang-format on */
 
 /* X.690 8.19: subidentifiers in base 128, minimal, the last octet ends one. */
 static bool oid_well_formed(const unsigned char *v, size_t len)
@@ -378,7 +378,8 @@ static bool printable(const unsigned char *v, size_t len)
         return false;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = v[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!alnum && (ch == '\0' || strchr(extra, ch) == NULL))
             return false;
     }
@@ -542,7 +543,7 @@ static CK_RV check_ecx(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, struct attrs *t,
 
 struct pqc_set {
     CK_KEY_TYPE kt;
-    CK_ULONG set;    /* CKA_PARAMETER_SET */
+    CK_ULONG set;     /* CKA_PARAMETER_SET */
     const char *name; /* OpenSSL algorithm */
     size_t pub_len, priv_len;
     size_t seed_len; /* CKA_SEED of the private key; 0: none */
@@ -616,9 +617,9 @@ static CK_RV pqc_seed(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, struct attrs *t,
     if ((rv = pqc_from_seed(lc, ps, seed, &pkey)) != CKR_OK)
         goto out;
     rv = CKR_DEVICE_ERROR;
-    if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, enc, ps->priv_len,
-                                        &len) != 1 ||
-        len != ps->priv_len)
+    int ok =
+        EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, enc, ps->priv_len, &len);
+    if (ok != 1 || len != ps->priv_len)
         goto out;
     const struct attr *v = given(t, CKA_VALUE);
     if (v != NULL)
@@ -662,8 +663,8 @@ static CK_RV check_pqc(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, st
                 priv ? OSSL_PKEY_PARAM_PRIV_KEY : OSSL_PKEY_PARAM_PUB_KEY, v->value, v->len),
             OSSL_PARAM_construct_end(),
         };
-        rv = pkey_fromdata(lc, ps->name, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params,
-                           out);
+        rv =
+            pkey_fromdata(lc, ps->name, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params, out);
         if (rv != CKR_OK)
             return rv;
     }

@@ -228,8 +228,8 @@ static CK_RV append(struct objects *o, struct object *obj)
 static void discard(struct objects *o, struct object *obj)
 {
     unpublish(o, obj);
-    if (obj->token && obj->sealed != NULL && !(obj->is_private ? obj->attrs_loaded
-                                                               : obj->secrets_loaded))
+    if (obj->token && obj->sealed != NULL && !obj->damaged &&
+        !(obj->is_private ? obj->attrs_loaded : obj->secrets_loaded))
         o->pending--;
     size_t last = o->n - 1;
     o->all[obj->pos] = o->all[last];
@@ -372,17 +372,17 @@ static void unseal_pending(struct objects *o, const struct objects_view *v)
         struct object *obj = o->all[i];
         if (!obj->token || obj->damaged || obj->sealed == NULL)
             continue;
+        /* A record that does not open is no longer pending either. */
         if (obj->is_private && !obj->attrs_loaded) {
+            o->pending--;
             if (unseal(o, obj, v->omk) == CKR_OK) {
                 obj->attrs_loaded = true;
-                o->pending--;
                 publish(o, obj);
             }
         } else if (!obj->is_private && !obj->secrets_loaded) {
-            if (unseal(o, obj, v->omk) == CKR_OK) {
+            o->pending--;
+            if (unseal(o, obj, v->omk) == CKR_OK)
                 obj->secrets_loaded = true;
-                o->pending--;
-            }
         }
     }
 }
