@@ -2,7 +2,8 @@
  * Key import: validation of application-supplied key material with the
  * module's own OpenSSL library context, and the attributes derived from it
  * (CKA_VALUE_LEN, CKA_MODULUS_BITS, CKA_PUBLIC_KEY_INFO, the normalised
- * CKA_EC_PARAMS / CKA_EC_POINT, a certificate's subject, issuer and serial).
+ * CKA_EC_PARAMS / CKA_EC_POINT, a certificate's subject, issuer, serial and
+ * CKA_PUBLIC_KEY_INFO).
  *
  * Every OpenSSL object is fetched from crypto_libctx(c) with a NULL property
  * query, so the process-wide default context is never touched.  Secret
@@ -589,6 +590,7 @@ static CK_RV pqc_from_seed(OSSL_LIB_CTX *lc, const struct pqc_set *ps, const str
     if (seed->len != ps->seed_len)
         return CKR_ATTRIBUTE_VALUE_INVALID;
     OSSL_PARAM params[] = {
+        /* OSSL_PKEY_PARAM_ML_KEM_SEED is the same name, "seed" */
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_ML_DSA_SEED, seed->value, seed->len),
         OSSL_PARAM_construct_end(),
     };
