@@ -24,8 +24,8 @@
  * An empty array (NULL, 0) is the 4-byte form with count 0.
  * rules.c validates this form when it checks an attribute-array value.
  */
-#define NESTED_HDR   4        /* count */
-#define NESTED_ENTRY (8 + 4)  /* type + len */
+#define NESTED_HDR   4       /* count */
+#define NESTED_ENTRY (8 + 4) /* type + len */
 
 static bool attr_is_nested(CK_ATTRIBUTE_TYPE type)
 {

@@ -7,9 +7,9 @@
 #include "crypto/crypto.h"
 
 #define CODEC_MAGIC_LEN 4
-#define CODEC_HDR_LEN   (CODEC_MAGIC_LEN + 4)  /* magic | count */
-#define CODEC_ATTR_HDR  (8 + 1 + 4)            /* type | flags | len */
-#define CODEC_SECRET    0x01u                  /* flags bit 0 */
+#define CODEC_HDR_LEN   (CODEC_MAGIC_LEN + 4) /* magic | count */
+#define CODEC_ATTR_HDR  (8 + 1 + 4)           /* type | flags | len */
+#define CODEC_SECRET    0x01u                 /* flags bit 0 */
 
 /*
  * Every buffer codec_encode returns is preceded by one hidden byte that says

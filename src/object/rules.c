@@ -50,11 +50,13 @@ struct section {
     size_t n;
 };
 
+/* clang-format off */
 #define RULE(t, k, f)    {(t), (k), (f), 0}
 #define DFLT(t, k, f, d) {(t), (k), (f) | R_DEFAULT, (d)}
 #define USAGE(t, d)      {(t), K_BOOL, R_SET | R_DEFAULT, (d)}
 #define SECTION(a)       {(a), ARRAY_SIZE(a)}
 #define NO_SECTION       {NULL, 0}
+/* clang-format on */
 
 /* ---- the tables --------------------------------------------------------- */
 
@@ -210,13 +212,15 @@ static const struct rule PQC_PRIV[] = {
 };
 
 /* Usage defaults of key types that cannot do what their class usually does. */
-static const struct rule ECC_PUB_USE[] = { /* EC, EC_EDWARDS: sign/verify only */
+/* EC, EC_EDWARDS: sign/verify only */
+static const struct rule ECC_PUB_USE[] = {
     USAGE(CKA_ENCRYPT, CK_FALSE),
 };
 static const struct rule ECC_PRIV_USE[] = {
     USAGE(CKA_DECRYPT, CK_FALSE),
 };
-static const struct rule MONT_PUB_USE[] = { /* EC_MONTGOMERY: key agreement only */
+/* EC_MONTGOMERY: key agreement only */
+static const struct rule MONT_PUB_USE[] = {
     USAGE(CKA_ENCRYPT, CK_FALSE),
     USAGE(CKA_VERIFY, CK_FALSE),
     USAGE(CKA_DERIVE, CK_TRUE),
@@ -226,7 +230,8 @@ static const struct rule MONT_PRIV_USE[] = {
     USAGE(CKA_SIGN, CK_FALSE),
     USAGE(CKA_DERIVE, CK_TRUE),
 };
-static const struct rule KEM_PUB_USE[] = { /* ML_KEM: encapsulation only */
+/* ML_KEM: encapsulation only */
+static const struct rule KEM_PUB_USE[] = {
     USAGE(CKA_ENCRYPT, CK_FALSE),
     USAGE(CKA_VERIFY, CK_FALSE),
     USAGE(CKA_ENCAPSULATE, CK_TRUE),
@@ -250,25 +255,22 @@ static const struct key_type ASYMMETRIC[] = {
      SECTION(EC_PRIV)},
     {CKK_EC_MONTGOMERY, SECTION(MONT_PUB_USE), SECTION(EC_PUB), SECTION(MONT_PRIV_USE),
      SECTION(EC_PRIV)},
-    {CKK_ML_KEM, SECTION(KEM_PUB_USE), SECTION(PQC_PUB), SECTION(KEM_PRIV_USE),
-     SECTION(PQC_PRIV)},
-    {CKK_ML_DSA, SECTION(ECC_PUB_USE), SECTION(PQC_PUB), SECTION(ECC_PRIV_USE),
-     SECTION(PQC_PRIV)},
-    {CKK_SLH_DSA, SECTION(ECC_PUB_USE), SECTION(PQC_PUB), SECTION(ECC_PRIV_USE),
-     SECTION(PQC_PRIV)},
+    {CKK_ML_KEM, SECTION(KEM_PUB_USE), SECTION(PQC_PUB), SECTION(KEM_PRIV_USE), SECTION(PQC_PRIV)},
+    {CKK_ML_DSA, SECTION(ECC_PUB_USE), SECTION(PQC_PUB), SECTION(ECC_PRIV_USE), SECTION(PQC_PRIV)},
+    {CKK_SLH_DSA, SECTION(ECC_PUB_USE), SECTION(PQC_PUB), SECTION(ECC_PRIV_USE), SECTION(PQC_PRIV)},
 };
 
 /* Secret key types: CKA_VALUE and CKA_VALUE_LEN, both in SECRET. */
 static const CK_KEY_TYPE SYMMETRIC[] = {
-    CKK_GENERIC_SECRET, CKK_AES,          CKK_DES3,         CKK_SHA_1_HMAC,
-    CKK_SHA224_HMAC,    CKK_SHA256_HMAC,  CKK_SHA384_HMAC,  CKK_SHA512_HMAC,
+    CKK_GENERIC_SECRET, CKK_AES,           CKK_DES3,          CKK_SHA_1_HMAC,
+    CKK_SHA224_HMAC,    CKK_SHA256_HMAC,   CKK_SHA384_HMAC,   CKK_SHA512_HMAC,
     CKK_SHA3_224_HMAC,  CKK_SHA3_256_HMAC, CKK_SHA3_384_HMAC, CKK_SHA3_512_HMAC,
 };
 
 /* Every section, for questions about a type regardless of class. */
 static const struct section ALL[] = {
-    SECTION(COMMON),  SECTION(DATA),    SECTION(CERT),   SECTION(X509),     SECTION(PROFILE),
-    SECTION(KEY),     SECTION(PUBLIC),  SECTION(PRIVATE), SECTION(SECRET),  SECTION(RSA_PUB),
+    SECTION(COMMON),   SECTION(DATA),   SECTION(CERT),    SECTION(X509),    SECTION(PROFILE),
+    SECTION(KEY),      SECTION(PUBLIC), SECTION(PRIVATE), SECTION(SECRET),  SECTION(RSA_PUB),
     SECTION(RSA_PRIV), SECTION(EC_PUB), SECTION(EC_PRIV), SECTION(PQC_PUB), SECTION(PQC_PRIV),
 };
 
