@@ -27,7 +27,7 @@
 #define NESTED_HDR   4       /* count */
 #define NESTED_ENTRY (8 + 4) /* type + len */
 
-static bool attr_is_nested(CK_ATTRIBUTE_TYPE type)
+bool attr_is_array(CK_ATTRIBUTE_TYPE type)
 {
     switch (type) {
     case CKA_WRAP_TEMPLATE:
@@ -311,7 +311,7 @@ static CK_RV nested_from_template(const CK_ATTRIBUTE *e, unsigned char **out, CK
         CK_RV rv = entry_check(&cur);
         if (rv != CKR_OK)
             return rv;
-        if (attr_is_nested(cur.type))
+        if (attr_is_array(cur.type))
             return CKR_ATTRIBUTE_VALUE_INVALID; /* one level only */
         size_t j = i;
         while (j > 0 && sub[j - 1].type > cur.type) {
@@ -384,7 +384,7 @@ CK_RV attrs_from_template(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_CL
             rv = CKR_TEMPLATE_INCONSISTENT;
             goto out;
         }
-        if (attr_is_nested(t->type)) {
+        if (attr_is_array(t->type)) {
             e.secret = false;
             rv = nested_from_template(t, &e.value, &e.len);
         } else {
@@ -403,5 +403,56 @@ CK_RV attrs_from_template(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_CL
 out:
     if (rv != CKR_OK)
         attrs_free(out);
+    return rv;
+}
+
+static uint64_t be_get(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+CK_RV attr_array_get(const struct attr *a, CK_ATTRIBUTE *out)
+{
+    if (a->len < NESTED_HDR)
+        return CKR_DEVICE_ERROR;
+    size_t count = (size_t)be_get(a->value, NESTED_HDR);
+    if (count > ATTR_MAX_NESTED)
+        return CKR_DEVICE_ERROR;
+    if (out->pValue == NULL) {
+        out->ulValueLen = count * sizeof(CK_ATTRIBUTE);
+        return CKR_OK;
+    }
+    if (out->ulValueLen < count * sizeof(CK_ATTRIBUTE)) {
+        out->ulValueLen = CK_UNAVAILABLE_INFORMATION;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    CK_ATTRIBUTE *dst = out->pValue;
+    CK_RV rv = CKR_OK;
+    size_t off = NESTED_HDR;
+    for (size_t i = 0; i < count; i++) {
+        if (a->len - off < NESTED_ENTRY)
+            return CKR_DEVICE_ERROR;
+        CK_ATTRIBUTE_TYPE type = (CK_ATTRIBUTE_TYPE)be_get(a->value + off, 8);
+        size_t len = (size_t)be_get(a->value + off + 8, 4);
+        off += NESTED_ENTRY;
+        if (a->len - off < len)
+            return CKR_DEVICE_ERROR;
+        dst[i].type = type;
+        if (dst[i].pValue == NULL) {
+            dst[i].ulValueLen = len;
+        } else if (dst[i].ulValueLen < len) {
+            dst[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+            rv = CKR_BUFFER_TOO_SMALL;
+        } else {
+            if (len > 0)
+                memcpy(dst[i].pValue, a->value + off, len);
+            dst[i].ulValueLen = len;
+        }
+        off += len;
+    }
+    out->ulValueLen = count * sizeof(CK_ATTRIBUTE);
     return rv;
 }

@@ -77,6 +77,19 @@ CK_RV attrs_copy(const struct attrs *src, struct attrs *dst) WARN_UNUSED;
 /* Frees everything, wiping secret values; a is left empty.  NULL-safe. */
 void attrs_free(struct attrs *a);
 
+/* True for the attribute-array types (CKA_WRAP_TEMPLATE, ...). */
+bool attr_is_array(CK_ATTRIBUTE_TYPE type);
+
+/* C_GetAttributeValue of an attribute-array value a (spec 5.7): with
+ * out->pValue NULL sets out->ulValueLen to the array's size in bytes;
+ * otherwise out->pValue is the application's CK_ATTRIBUTE array of
+ * out->ulValueLen bytes, whose entries get the types and, entry by entry, the
+ * same treatment as top-level attributes (length query when pValue is NULL,
+ * CKR_BUFFER_TOO_SMALL with CK_UNAVAILABLE_INFORMATION when short).  Returns
+ * CKR_OK, CKR_BUFFER_TOO_SMALL (out->ulValueLen = CK_UNAVAILABLE_INFORMATION
+ * when the array itself is too small) or CKR_DEVICE_ERROR (malformed). */
+CK_RV attr_array_get(const struct attr *a, CK_ATTRIBUTE *out);
+
 /* Does object attribute list obj match every entry of the search template
  * tmpl (same type, same length, same bytes)?  Absent type -> no match. */
 bool attrs_match(const struct attrs *obj, const struct attrs *tmpl);

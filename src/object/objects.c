@@ -674,6 +674,10 @@ CK_RV objects_get_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
         if (r != CKR_OK) {
             t->ulValueLen = CK_UNAVAILABLE_INFORMATION;
             rv = r;
+        } else if (attr_is_array(a->type)) {
+            r = attr_array_get(a, t);
+            if (r != CKR_OK)
+                rv = r;
         } else if (t->pValue == NULL) {
             t->ulValueLen = a->len;
         } else if (t->ulValueLen < a->len) {

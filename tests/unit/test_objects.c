@@ -350,6 +350,55 @@ static void test_secret_key_sealed_and_unreadable(void **state)
     assert_int_equal(t.ulValueLen, CK_UNAVAILABLE_INFORMATION);
 }
 
+/* An attribute array (CKA_WRAP_TEMPLATE) reads back as a CK_ATTRIBUTE array
+ * with the spec's two-step length rules for each entry. */
+static void test_wrap_template_reads_back(void **state)
+{
+    struct fx *f = *state;
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_AES;
+    CK_BBOOL no = CK_FALSE;
+    unsigned char key[16] = {9};
+    CK_ATTRIBUTE inner[] = {{CKA_EXTRACTABLE, &no, sizeof(no)}, {CKA_LABEL, "wrapped", 7}};
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &kt, sizeof(kt)},
+        {CKA_VALUE, key, sizeof(key)},
+        {CKA_WRAP_TEMPLATE, inner, sizeof(inner)},
+    };
+    struct attrs a = {0};
+    CK_OBJECT_HANDLE h;
+    assert_int_equal(attrs_from_template(tmpl, 4, CKO_SECRET_KEY, &a), CKR_OK);
+    assert_int_equal(rules_complete_new(RULES_CREATE, &a, CK_UNAVAILABLE_INFORMATION, false, false),
+                     CKR_OK);
+    assert_int_equal(objects_add(f->o, &a, 1, &f->user, &h), CKR_OK);
+    attrs_free(&a);
+    CK_ATTRIBUTE q = {CKA_WRAP_TEMPLATE, NULL, 0};
+    assert_int_equal(objects_get_attributes(f->o, h, &f->user, &q, 1), CKR_OK);
+    assert_int_equal(q.ulValueLen, 2 * sizeof(CK_ATTRIBUTE));
+    CK_ATTRIBUTE out[2] = {{0, NULL, 0}, {0, NULL, 0}};
+    q.pValue = out;
+    assert_int_equal(objects_get_attributes(f->o, h, &f->user, &q, 1), CKR_OK);
+    /* Sorted by type: CKA_LABEL (0x3) before CKA_EXTRACTABLE (0x162). */
+    assert_int_equal(out[0].type, CKA_LABEL);
+    assert_int_equal(out[0].ulValueLen, 7);
+    assert_int_equal(out[1].type, CKA_EXTRACTABLE);
+    char label[4];
+    CK_BBOOL ext = CK_TRUE;
+    out[0].pValue = label;
+    out[0].ulValueLen = sizeof(label);
+    out[1].pValue = &ext;
+    out[1].ulValueLen = sizeof(ext);
+    assert_int_equal(objects_get_attributes(f->o, h, &f->user, &q, 1), CKR_BUFFER_TOO_SMALL);
+    assert_int_equal(out[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+    assert_int_equal(ext, CK_FALSE);
+    CK_ATTRIBUTE small[1];
+    q.pValue = small;
+    q.ulValueLen = sizeof(small);
+    assert_int_equal(objects_get_attributes(f->o, h, &f->user, &q, 1), CKR_BUFFER_TOO_SMALL);
+    assert_int_equal(q.ulValueLen, CK_UNAVAILABLE_INFORMATION);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -367,6 +416,7 @@ int main(void)
         T(test_many_objects_indexed),
         T(test_check_use_flags_and_dates),
         T(test_secret_key_sealed_and_unreadable),
+        T(test_wrap_template_reads_back),
     };
     return cmocka_run_group_tests_name("objects", tests, NULL, NULL);
 }
