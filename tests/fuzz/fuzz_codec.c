@@ -27,31 +27,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- stubs of src/crypto ------------------------------------------------- */
-
-void *crypto_secret_alloc(size_t len)
-{
-    return calloc(1, len);
-}
-
-void crypto_secret_free(void *p, size_t len)
-{
-    if (p != NULL) {
-        memset(p, 0, len);
-        free(p);
-    }
-}
-
-void crypto_wipe(void *p, size_t len)
-{
-    if (p != NULL && len > 0)
-        memset(p, 0, len);
-}
-
-bool crypto_equal(const void *a, const void *b, size_t len)
-{
-    return memcmp(a, b, len) == 0;
-}
+/* The src/crypto functions come from tests/fuzz/crypto_stubs.c. */
 
 /* ---- target ------------------------------------------------------------- */
 

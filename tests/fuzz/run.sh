@@ -14,7 +14,8 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
   case "$name" in
     fuzz_config) deps=("$top/src/config/config.c" "$top/src/config/toml.c") ;;
     fuzz_codec|fuzz_template)
-      deps=("$top/src/object/attr.c" "$top/src/object/codec.c" "$top/src/object/rules.c") ;;
+      deps=("$top/src/object/attr.c" "$top/src/object/codec.c" "$top/src/object/rules.c"
+            "$top/tests/fuzz/crypto_stubs.c") ;;
     *) continue ;;
   esac
   n=$((n + 1))
