@@ -8,35 +8,44 @@
 #include "object/rules.h"
 #include "p11/p11.h"
 
-/* The calling session's view of its token's objects; the OMK copy lives in
- * omk until p11_view_done. */
-struct p11_view {
+/* One call on a session's objects: the session reference and the
+ * application's view (with a copy of the OMK, wiped by call_end). */
+struct call {
+    struct hsm *h;
+    struct session *s;
+    struct objects *objs;
     struct objects_view v;
     unsigned char omk[CRYPTO_KEY_LEN];
 };
 
-static void view_begin(struct session *s, struct p11_view *pv)
+static CK_RV call_begin(CK_SESSION_HANDLE hSession, struct call *c)
 {
-    token_view(session_token(s), &pv->v, pv->omk);
+    CK_RV rv = p11_session(hSession, &c->h, &c->s);
+    if (rv != CKR_OK)
+        return rv;
+    c->objs = token_objects(session_token(c->s));
+    token_view(session_token(c->s), &c->v, c->omk);
+    return CKR_OK;
 }
 
-static void view_done(struct p11_view *pv)
+static void call_end(struct call *c)
 {
-    crypto_wipe(pv->omk, sizeof(pv->omk));
+    crypto_wipe(c->omk, sizeof(c->omk));
+    session_put(c->s);
 }
 
 /* Who may hold a new object with these attributes in session s:
  * CKA_TOKEN needs an R/W session, CKA_PRIVATE needs the user, and private
  * or secret keys need a login. */
-static CK_RV may_hold(struct session *s, const struct p11_view *pv, const struct attrs *a)
+static CK_RV may_hold(const struct call *c, const struct attrs *a)
 {
     CK_ULONG cls = 0;
     (void)attrs_get_ulong(a, CKA_CLASS, &cls);
-    if (attrs_bool(a, CKA_TOKEN, false) && !session_is_rw(s))
+    if (attrs_bool(a, CKA_TOKEN, false) && !session_is_rw(c->s))
         return CKR_SESSION_READ_ONLY;
-    if (attrs_bool(a, CKA_PRIVATE, false) && !pv->v.user)
+    if (attrs_bool(a, CKA_PRIVATE, false) && !c->v.user)
         return CKR_USER_NOT_LOGGED_IN;
-    if ((cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY) && pv->v.omk == NULL)
+    if ((cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY) && c->v.omk == NULL)
         return CKR_USER_NOT_LOGGED_IN;
     return CKR_OK;
 }
@@ -45,35 +54,29 @@ static CK_RV may_hold(struct session *s, const struct p11_view *pv, const struct
 CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
                      CK_OBJECT_HANDLE_PTR phObject)
 {
-    struct hsm *h;
-    struct session *s;
+    struct call c;
     struct attrs a = {0};
-    struct p11_view pv;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
-    if (phObject == NULL || (pTemplate == NULL && ulCount > 0)) {
+    if (phObject == NULL || (pTemplate == NULL && ulCount > 0))
         rv = CKR_ARGUMENTS_BAD;
-        goto out;
-    }
-    rv = attrs_from_template(pTemplate, ulCount, CK_UNAVAILABLE_INFORMATION, &a);
+    if (rv == CKR_OK)
+        rv = attrs_from_template(pTemplate, ulCount, CK_UNAVAILABLE_INFORMATION, &a);
     if (rv == CKR_OK)
         rv = rules_complete_new(RULES_CREATE, &a, CK_UNAVAILABLE_INFORMATION, false, false);
     if (rv == CKR_OK)
-        rv = may_hold(s, &pv, &a);
+        rv = may_hold(&c, &a);
     if (rv == CKR_OK) {
         CK_ULONG cls = 0, kt = CK_UNAVAILABLE_INFORMATION;
         (void)attrs_get_ulong(&a, CKA_CLASS, &cls);
         (void)attrs_get_ulong(&a, CKA_KEY_TYPE, &kt);
-        rv = keyimport_check(h->crypto, cls, kt, &a);
+        rv = keyimport_check(c.h->crypto, cls, kt, &a);
     }
     if (rv == CKR_OK)
-        rv = objects_add(token_objects(session_token(s)), &a, hSession, &pv.v, phObject);
-out:
+        rv = objects_add(c.objs, &a, hSession, &c.v, phObject);
     attrs_free(&a);
-    view_done(&pv);
-    session_put(s);
+    call_end(&c);
     return rv;
 }
 
@@ -81,21 +84,16 @@ out:
 CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate,
                    CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject)
 {
-    struct hsm *h;
-    struct session *s;
+    struct call c;
     struct attrs changes = {0}, copy = {0};
-    struct p11_view pv;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    CK_ULONG cls = 0;
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
-    struct objects *objs = token_objects(session_token(s));
-    if (phNewObject == NULL || (pTemplate == NULL && ulCount > 0)) {
+    if (phNewObject == NULL || (pTemplate == NULL && ulCount > 0))
         rv = CKR_ARGUMENTS_BAD;
-        goto out;
-    }
-    rv = objects_snapshot(objs, hObject, &pv.v, &copy);
-    CK_ULONG cls = 0;
+    if (rv == CKR_OK)
+        rv = objects_snapshot(c.objs, hObject, &c.v, &copy);
     (void)attrs_get_ulong(&copy, CKA_CLASS, &cls);
     if (rv == CKR_OK)
         rv = attrs_from_template(pTemplate, ulCount, cls, &changes);
@@ -104,24 +102,21 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTR
     for (size_t i = 0; rv == CKR_OK && i < changes.n; i++)
         rv = attrs_set(&copy, cls, changes.v[i].type, changes.v[i].value, changes.v[i].len);
     if (rv == CKR_OK)
-        rv = may_hold(s, &pv, &copy);
+        rv = may_hold(&c, &copy);
     if (rv == CKR_OK)
-        rv = objects_add(objs, &copy, hSession, &pv.v, phNewObject);
-out:
+        rv = objects_add(c.objs, &copy, hSession, &c.v, phNewObject);
     attrs_free(&changes);
     attrs_free(&copy);
-    view_done(&pv);
-    session_put(s);
+    call_end(&c);
     return rv;
 }
 
-/* Checks that session s may change object hObject (R/W for token objects). */
-static CK_RV may_change(struct session *s, struct objects *objs, CK_OBJECT_HANDLE hObject,
-                        const struct p11_view *pv)
+/* May the call's session change object hObject (R/W for token objects)? */
+static CK_RV may_change(const struct call *c, CK_OBJECT_HANDLE hObject)
 {
     bool is_token = false, is_private = false;
-    CK_RV rv = objects_flags(objs, hObject, &pv->v, &is_token, &is_private);
-    if (rv == CKR_OK && is_token && !session_is_rw(s))
+    CK_RV rv = objects_flags(c->objs, hObject, &c->v, &is_token, &is_private);
+    if (rv == CKR_OK && is_token && !session_is_rw(c->s))
         rv = CKR_SESSION_READ_ONLY;
     return rv;
 }
@@ -129,38 +124,26 @@ static CK_RV may_change(struct session *s, struct objects *objs, CK_OBJECT_HANDL
 /* 5.7 */
 CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
-    struct hsm *h;
-    struct session *s;
-    struct p11_view pv;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    struct call c;
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
-    struct objects *objs = token_objects(session_token(s));
-    rv = may_change(s, objs, hObject, &pv);
+    rv = may_change(&c, hObject);
     if (rv == CKR_OK)
-        rv = objects_destroy(objs, hObject, &pv.v);
-    view_done(&pv);
-    session_put(s);
+        rv = objects_destroy(c.objs, hObject, &c.v);
+    call_end(&c);
     return rv;
 }
 
 /* 5.7 */
 CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ULONG_PTR pulSize)
 {
-    struct hsm *h;
-    struct session *s;
-    struct p11_view pv;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    struct call c;
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
-    if (pulSize == NULL)
-        rv = CKR_ARGUMENTS_BAD;
-    else
-        rv = objects_size(token_objects(session_token(s)), hObject, &pv.v, pulSize);
-    view_done(&pv);
-    session_put(s);
+    rv = pulSize == NULL ? CKR_ARGUMENTS_BAD : objects_size(c.objs, hObject, &c.v, pulSize);
+    call_end(&c);
     return rv;
 }
 
@@ -168,20 +151,15 @@ CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_U
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                           CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-    struct hsm *h;
-    struct session *s;
-    struct p11_view pv;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    struct call c;
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
     if ((pTemplate == NULL && ulCount > 0) || ulCount > ATTR_MAX_TEMPLATE)
         rv = CKR_ARGUMENTS_BAD;
     else
-        rv = objects_get_attributes(token_objects(session_token(s)), hObject, &pv.v, pTemplate,
-                                    ulCount);
-    view_done(&pv);
-    session_put(s);
+        rv = objects_get_attributes(c.objs, hObject, &c.v, pTemplate, ulCount);
+    call_end(&c);
     return rv;
 }
 
@@ -189,58 +167,49 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                           CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-    struct hsm *h;
-    struct session *s;
+    struct call c;
     struct attrs changes = {0};
-    struct p11_view pv;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
-    struct objects *objs = token_objects(session_token(s));
     if (pTemplate == NULL && ulCount > 0)
         rv = CKR_ARGUMENTS_BAD;
     if (rv == CKR_OK)
-        rv = may_change(s, objs, hObject, &pv);
+        rv = may_change(&c, hObject);
     if (rv == CKR_OK)
         rv = attrs_from_template(pTemplate, ulCount, CK_UNAVAILABLE_INFORMATION, &changes);
     if (rv == CKR_OK)
-        rv = objects_set_attributes(objs, hObject, &pv.v, &changes);
+        rv = objects_set_attributes(c.objs, hObject, &c.v, &changes);
     attrs_free(&changes);
-    view_done(&pv);
-    session_put(s);
+    call_end(&c);
     return rv;
 }
 
 /* 5.7 */
 CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-    struct hsm *h;
-    struct session *s;
+    struct call c;
     struct attrs tmpl = {0};
-    struct p11_view pv;
     CK_OBJECT_HANDLE *found = NULL;
     size_t n = 0;
-    CK_RV rv = p11_session(hSession, &h, &s);
+    CK_RV rv = call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    view_begin(s, &pv);
     if (pTemplate == NULL && ulCount > 0)
         rv = CKR_ARGUMENTS_BAD;
-    else if (session_finding(s))
+    else if (session_finding(c.s))
         rv = CKR_OPERATION_ACTIVE;
     if (rv == CKR_OK)
         rv = attrs_from_template(pTemplate, ulCount, CK_UNAVAILABLE_INFORMATION, &tmpl);
     if (rv == CKR_OK)
-        rv = objects_find(token_objects(session_token(s)), &tmpl, &pv.v, &found, &n);
+        rv = objects_find(c.objs, &tmpl, &c.v, &found, &n);
     if (rv == CKR_OK) {
-        rv = session_find_begin(s, found, n);
+        rv = session_find_begin(c.s, found, n);
         if (rv != CKR_OK)
             free(found);
     }
     attrs_free(&tmpl);
-    view_done(&pv);
-    session_put(s);
+    call_end(&c);
     return rv;
 }
 
