@@ -44,7 +44,7 @@ BENCH_BUILD ?= build-bench
 bench:
 	@scripts/build.sh $(BENCH_BUILD) build --buildtype=release -Dtests=false
 	@set -e; for b in $(BENCH_BUILD)/bench/bench_*; do \
-	  [ -x "$$b" ] || continue; CRATON_MODULE=$$PWD/$(BENCH_BUILD)/lib/libcraton_hsm.so "$$b"; done
+	  [ -f "$$b" ] && [ -x "$$b" ] || continue; CRATON_MODULE=$$PWD/$(BENCH_BUILD)/lib/libcraton_hsm.so "$$b"; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)

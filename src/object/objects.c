@@ -32,12 +32,14 @@ struct object {
     size_t sealed_len;
     size_t pos;            /* index in objects->all */
     struct object *hnext;  /* handle bucket chain */
+    struct ientry *idx[NINDEXED];/* this object's index entries, by INDEXED position */
 };
 
 struct ientry {
     uint64_t hash;
     struct object *obj;
     struct ientry *next;
+    struct ientry **pprev; /* the pointer that points at this entry: O(1) unlink */
 };
 
 struct objects {
@@ -82,10 +84,20 @@ static size_t hbucket(const struct objects *o, CK_OBJECT_HANDLE h)
 
 /* ---- index ---- */
 
+static void ientry_link(struct ientry **head, struct ientry *e)
+{
+    e->next = *head;
+    if (e->next != NULL)
+        e->next->pprev = &e->next;
+    e->pprev = head;
+    *head = e;
+}
+
 static void index_insert(struct objects *o, struct object *obj)
 {
     for (size_t i = 0; i < NINDEXED; i++) {
         const struct attr *a = attrs_find(&obj->attrs, INDEXED[i]);
+        obj->idx[i] = NULL;
         if (a == NULL)
             continue;
         struct ientry *e = malloc(sizeof(*e));
@@ -95,28 +107,23 @@ static void index_insert(struct objects *o, struct object *obj)
         }
         e->hash = index_hash(a->type, a->value, a->len);
         e->obj = obj;
-        size_t k = (size_t)e->hash & (o->nindex - 1);
-        e->next = o->index[k];
-        o->index[k] = e;
+        ientry_link(&o->index[(size_t)e->hash & (o->nindex - 1)], e);
+        obj->idx[i] = e;
     }
 }
 
 static void index_remove(struct objects *o, struct object *obj)
 {
+    (void)o;
     for (size_t i = 0; i < NINDEXED; i++) {
-        const struct attr *a = attrs_find(&obj->attrs, INDEXED[i]);
-        if (a == NULL)
+        struct ientry *e = obj->idx[i];
+        if (e == NULL)
             continue;
-        uint64_t h = index_hash(a->type, a->value, a->len);
-        for (struct ientry **pp = &o->index[(size_t)h & (o->nindex - 1)]; *pp != NULL;
-             pp = &(*pp)->next) {
-            if ((*pp)->obj == obj && (*pp)->hash == h) {
-                struct ientry *e = *pp;
-                *pp = e->next;
-                free(e);
-                break;
-            }
-        }
+        *e->pprev = e->next;
+        if (e->next != NULL)
+            e->next->pprev = e->pprev;
+        free(e);
+        obj->idx[i] = NULL;
     }
 }
 
@@ -145,9 +152,7 @@ static void grow_tables(struct objects *o)
         while (o->index[i] != NULL) {
             struct ientry *e = o->index[i];
             o->index[i] = e->next;
-            size_t k = (size_t)e->hash & (ni - 1);
-            e->next = ix[k];
-            ix[k] = e;
+            ientry_link(&ix[(size_t)e->hash & (ni - 1)], e);
         }
     }
     free(o->buckets);
@@ -697,7 +702,7 @@ out:
 CK_RV objects_set_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
                              const struct attrs *changes)
 {
-    struct object *obj;
+    struct object *obj = NULL;
     struct attrs next = {0};
     lock_view(o, v, true);
     CK_RV rv = visible(o, h, v, &obj);
@@ -706,7 +711,8 @@ CK_RV objects_set_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
     if (rv == CKR_OK)
         rv = attrs_copy(&obj->attrs, &next);
     CK_ULONG cls = 0;
-    (void)attrs_get_ulong(&obj->attrs, CKA_CLASS, &cls);
+    if (rv == CKR_OK)
+        (void)attrs_get_ulong(&obj->attrs, CKA_CLASS, &cls);
     for (size_t i = 0; rv == CKR_OK && i < changes->n; i++)
         rv = attrs_set(&next, cls, changes->v[i].type, changes->v[i].value, changes->v[i].len);
     if (rv == CKR_OK) {
