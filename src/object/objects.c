@@ -212,6 +212,13 @@ static void object_free(struct object *obj)
     free(obj);
 }
 
+static CK_OBJECT_CLASS object_class(const struct object *obj)
+{
+    CK_ULONG cls = CK_UNAVAILABLE_INFORMATION;
+    (void)attrs_get_ulong(&obj->attrs, CKA_CLASS, &cls);
+    return cls;
+}
+
 static CK_RV append(struct objects *o, struct object *obj)
 {
     if (o->n >= OBJECTS_MAX)
@@ -275,6 +282,10 @@ static CK_RV persist(struct objects *o, struct object *obj, const unsigned char 
     size_t pub_len = 0, sec_len = 0, sealed_len = 0;
     CK_ULONG cls = 0;
     (void)attrs_get_ulong(&obj->attrs, CKA_CLASS, &cls);
+    /* A public object whose secret part is still sealed (nobody who may open
+     * it is logged in): its secret attributes cannot have changed (they are
+     * read-only), so the stored sealed part is kept as it is. */
+    bool keep_sealed = !obj->is_private && obj->sealed != NULL && !obj->secrets_loaded;
 
     for (size_t i = 0; i < obj->attrs.n && rv == CKR_OK; i++) {
         const struct attr *a = &obj->attrs.v[i];
@@ -283,7 +294,14 @@ static CK_RV persist(struct objects *o, struct object *obj, const unsigned char 
     }
     if (rv == CKR_OK && !obj->is_private)
         rv = codec_encode(&pub, &pub_buf, &pub_len);
-    if (rv == CKR_OK && sec.n > 0) {
+    if (rv == CKR_OK && keep_sealed) {
+        sealed_len = obj->sealed_len;
+        sealed = malloc(sealed_len);
+        if (sealed == NULL)
+            rv = CKR_HOST_MEMORY;
+        else
+            memcpy(sealed, obj->sealed, sealed_len);
+    } else if (rv == CKR_OK && sec.n > 0) {
         if (omk == NULL) {
             rv = CKR_USER_NOT_LOGGED_IN;
             goto out;
@@ -676,6 +694,11 @@ CK_RV objects_get_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
         const struct attr *a = attrs_find(&obj->attrs, t->type);
         if (r == CKR_OK && a == NULL)
             r = CKR_ATTRIBUTE_TYPE_INVALID;
+        /* A secret attribute still sealed (no user logged in) exists but
+         * cannot be revealed now. */
+        if (r == CKR_ATTRIBUTE_TYPE_INVALID && !obj->secrets_loaded &&
+            attr_is_secret(object_class(obj), t->type))
+            r = CKR_ATTRIBUTE_SENSITIVE;
         if (r != CKR_OK) {
             t->ulValueLen = CK_UNAVAILABLE_INFORMATION;
             rv = r;
@@ -783,6 +806,11 @@ static bool matches(const struct object *obj, const struct attrs *tmpl,
 {
     if (obj->handle == CK_INVALID_HANDLE || (obj->is_private && !v->user))
         return false;
+    /* A search must not confirm a guessed value that could not be read:
+     * a template naming a sensitive attribute never matches. */
+    for (size_t i = 0; i < tmpl->n; i++)
+        if (rules_readable(&obj->attrs, tmpl->v[i].type) == CKR_ATTRIBUTE_SENSITIVE)
+            return false;
     return attrs_match(&obj->attrs, tmpl);
 }
 

@@ -350,6 +350,75 @@ static void test_secret_key_sealed_and_unreadable(void **state)
     assert_int_equal(t.ulValueLen, CK_UNAVAILABLE_INFORMATION);
 }
 
+/* Searching by a sensitive attribute's value never confirms a guess; a
+ * readable value still matches. */
+static void test_find_never_matches_sensitive_values(void **state)
+{
+    struct fx *f = *state;
+    unsigned char key[16] = {1, 2, 3};
+    add_aes(f, NULL, NULL, true); /* sensitive by default, value {1,2,3,0...} */
+    CK_ATTRIBUTE t = {CKA_VALUE, key, sizeof(key)};
+    struct attrs tmpl = {0};
+    CK_OBJECT_HANDLE *hs = NULL;
+    size_t n = 99;
+    assert_int_equal(attrs_from_template(&t, 1, CK_UNAVAILABLE_INFORMATION, &tmpl), CKR_OK);
+    assert_int_equal(objects_find(f->o, &tmpl, &f->user, &hs, &n), CKR_OK);
+    assert_int_equal(n, 0);
+    free(hs);
+    /* A data object's CKA_VALUE is not sensitive and matches. */
+    add_data(f, false, false, "d", "xyz", 1);
+    attrs_free(&tmpl);
+    CK_ATTRIBUTE t2 = {CKA_VALUE, "xyz", 3};
+    assert_int_equal(attrs_from_template(&t2, 1, CK_UNAVAILABLE_INFORMATION, &tmpl), CKR_OK);
+    assert_int_equal(objects_find(f->o, &tmpl, &f->pub, &hs, &n), CKR_OK);
+    assert_int_equal(n, 1);
+    free(hs);
+    attrs_free(&tmpl);
+}
+
+/* A public, readable secret key whose value is sealed: logged out, the
+ * value is CKR_ATTRIBUTE_SENSITIVE (not "no such attribute"), and changing
+ * its label then keeps the sealed value. */
+static void test_public_key_value_sealed_while_logged_out(void **state)
+{
+    struct fx *f = *state;
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    unsigned char key[20] = {4, 5, 6};
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},   {CKA_KEY_TYPE, &kt, sizeof(kt)},
+        {CKA_VALUE, key, sizeof(key)},    {CKA_TOKEN, &yes, sizeof(yes)},
+        {CKA_PRIVATE, &no, sizeof(no)},   {CKA_SENSITIVE, &no, sizeof(no)},
+        {CKA_EXTRACTABLE, &yes, sizeof(yes)}, {CKA_LABEL, "pubkey", 6},
+    };
+    struct attrs a = {0};
+    CK_OBJECT_HANDLE h;
+    assert_int_equal(attrs_from_template(tmpl, 8, CKO_SECRET_KEY, &a), CKR_OK);
+    assert_int_equal(rules_complete_new(RULES_CREATE, &a, CK_UNAVAILABLE_INFORMATION, false, false),
+                     CKR_OK);
+    assert_int_equal(objects_add(f->o, &a, 1, &f->user, &h), CKR_OK);
+    attrs_free(&a);
+    close_objects(f);
+    open_objects(f);
+    CK_OBJECT_HANDLE k;
+    assert_int_equal(find_label(f, &f->pub, "pubkey", &k), 1);
+    unsigned char v[20];
+    CK_ATTRIBUTE g = {CKA_VALUE, v, sizeof(v)};
+    assert_int_equal(objects_get_attributes(f->o, k, &f->pub, &g, 1), CKR_ATTRIBUTE_SENSITIVE);
+    CK_ATTRIBUTE t = {CKA_LABEL, "renamed", 7};
+    struct attrs ch = {0};
+    assert_int_equal(attrs_from_template(&t, 1, CK_UNAVAILABLE_INFORMATION, &ch), CKR_OK);
+    assert_int_equal(objects_set_attributes(f->o, k, &f->pub, &ch), CKR_OK);
+    attrs_free(&ch);
+    close_objects(f);
+    open_objects(f);
+    assert_int_equal(find_label(f, &f->user, "renamed", &k), 1);
+    g.ulValueLen = sizeof(v);
+    assert_int_equal(objects_get_attributes(f->o, k, &f->user, &g, 1), CKR_OK);
+    assert_memory_equal(v, key, sizeof(key));
+}
+
 /* An attribute array (CKA_WRAP_TEMPLATE) reads back as a CK_ATTRIBUTE array
  * with the spec's two-step length rules for each entry. */
 static void test_wrap_template_reads_back(void **state)
@@ -417,6 +486,8 @@ int main(void)
         T(test_check_use_flags_and_dates),
         T(test_secret_key_sealed_and_unreadable),
         T(test_wrap_template_reads_back),
+        T(test_find_never_matches_sensitive_values),
+        T(test_public_key_value_sealed_while_logged_out),
     };
     return cmocka_run_group_tests_name("objects", tests, NULL, NULL);
 }
