@@ -36,6 +36,7 @@ check-asan:
 
 check-valgrind:
 	@scripts/build.sh $(BUILD) check
+	@rm -f $(BUILD)/meson-logs/valgrind*.json
 	meson test -C $(BUILD) --setup valgrind --suite unit --suite abi --print-errorlogs --no-rebuild \
 	  --logbase valgrind
 

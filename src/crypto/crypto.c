@@ -88,6 +88,10 @@ void crypto_free(struct crypto *c)
 {
     if (c == NULL)
         return;
+    /* This thread's DRBGs of the context are thread-local: release them
+     * now, not at thread exit (a host may initialise and finalise often). */
+    if (c->libctx != NULL)
+        OPENSSL_thread_stop_ex(c->libctx);
     EVP_CIPHER_free(c->aes256gcm);
     EVP_KDF_free(c->pbkdf2);
     if (c->provider != NULL)

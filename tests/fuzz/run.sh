@@ -16,6 +16,13 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
     fuzz_codec|fuzz_template)
       deps=("$top/src/object/attr.c" "$top/src/object/codec.c" "$top/src/object/rules.c"
             "$top/tests/fuzz/crypto_stubs.c") ;;
+    fuzz_p11_objects)
+      # The whole module, linked statically into the fuzzer.
+      mapfile -t deps < <(ls "$top"/src/*/*.c)
+      prefix=$("$top/scripts/openssl.sh")
+      if [ "$prefix" = system ]; then deps+=(-lcrypto); else
+        deps+=(-isystem "$prefix/include" "$prefix/lib/libcrypto.a"); fi
+      deps+=(-lsqlite3 -ldl -pthread) ;;
     *) continue ;;
   esac
   n=$((n + 1))
@@ -28,7 +35,9 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
   echo "ok $n - $name builds with clang -fsanitize=fuzzer"
   n=$((n + 1))
   cp -r "$corpus" "$work/corpus-$name"
-  if (cd "$work" && "./$name" -max_total_time="$secs" -max_len=16384 "corpus-$name" \
+  if (cd "$work" && LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp" \
+      ASAN_OPTIONS="fast_unwind_on_malloc=0" \
+      "./$name" -max_total_time="$secs" -max_len=16384 "corpus-$name" \
       >"$work/$name.log" 2>&1); then
     echo "ok $n - $name: seed corpus and ${secs}s of fuzzing, no finding ($(grep -o 'Done [0-9]* runs' "$work/$name.log" | tail -1))"
   else
