@@ -21,6 +21,16 @@ struct store_lock {
 };
 
 
+/* Replaces the lock file's content with our PID; 0 or -1 (errno set). */
+static int write_pid(int fd)
+{
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        return -1;
+    return 0;
+}
+
 CK_RV store_lock_acquire(const char *dir, struct store_lock **out, char err[STORE_ERR_MAX])
 {
     CK_RV rv = CKR_DEVICE_ERROR;
@@ -56,9 +66,7 @@ CK_RV store_lock_acquire(const char *dir, struct store_lock **out, char err[STOR
         goto out;
     }
     lk->held = true;
-    char pid[32];
-    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-    if (ftruncate(lk->fd, 0) != 0 || pwrite(lk->fd, pid, (size_t)len, 0) != len) {
+    if (write_pid(lk->fd) != 0) {
         snprintf(err, STORE_ERR_MAX, "%s: cannot write lock file: %s", lk->path, strerror(errno));
         goto out;
     }
@@ -90,12 +98,9 @@ void store_lock_release(struct store_lock *lk)
 struct store_lock *store_lock_inherit(struct store_lock *lk)
 {
     if (lk != NULL) {
-        /* Record our PID as a holder too; the flock is shared with the parent. */
-        char pid[32];
-        int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-        if (ftruncate(lk->fd, 0) == 0 && pwrite(lk->fd, pid, (size_t)len, 0) == len) {
-            /* best effort */
-        }
+        /* Record our PID as a holder too (best effort); the flock is
+         * shared with the parent. */
+        (void)write_pid(lk->fd);
     }
     return lk;
 }
