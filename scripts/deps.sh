@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_pkgs=(gcc make meson ninja-build pkg-config perl python3 libsqlite3-dev
             debian-archive-keyring ca-certificates opensc)
-check_pkgs=(libcmocka-dev libssl-dev opensc python3-pykcs11 valgrind clang file)
+check_pkgs=(libcmocka-dev libssl-dev opensc python3-pykcs11 valgrind clang file libjansson-dev
+            libengine-pkcs11-openssl softhsm2 p11-kit gnutls-bin)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
