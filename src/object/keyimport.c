@@ -741,8 +741,9 @@ out:
 
 /* ---- entry point ---------------------------------------------------------- */
 
-static CK_RV check_asymmetric(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt,
-                              struct attrs *t)
+/* Validates t and builds its EVP_PKEY (*out; NULL on error). */
+static CK_RV build_asymmetric(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt,
+                              struct attrs *t, EVP_PKEY **out)
 {
     const struct curve *cv = NULL;
     EVP_PKEY *pkey = NULL;
@@ -768,9 +769,37 @@ static CK_RV check_asymmetric(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, CK_KEY_TYPE
         rv = CKR_ATTRIBUTE_VALUE_INVALID;
         break;
     }
+    if (rv != CKR_OK) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    *out = pkey;
+    return rv;
+}
+
+static CK_RV check_asymmetric(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt,
+                              struct attrs *t)
+{
+    EVP_PKEY *pkey = NULL;
+    CK_RV rv = build_asymmetric(lc, cls, kt, t, &pkey);
     if (rv == CKR_OK)
         rv = set_spki(t, cls, pkey);
     EVP_PKEY_free(pkey);
+    return rv;
+}
+
+CK_RV keyimport_pkey(struct crypto *c, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, const struct attrs *a,
+                     EVP_PKEY **out)
+{
+    struct attrs t = {0};
+    *out = NULL;
+    CK_RV rv = attrs_copy(a, &t);
+    if (rv != CKR_OK)
+        return rv;
+    ERR_set_mark();
+    rv = build_asymmetric((OSSL_LIB_CTX *)crypto_libctx(c), cls, kt, &t, out);
+    ERR_pop_to_mark();
+    attrs_free(&t);
     return rv;
 }
 

@@ -46,4 +46,11 @@
 CK_RV keyimport_check(struct crypto *c, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt,
                       struct attrs *t) WARN_UNUSED;
 
+/* The OpenSSL key of an asymmetric key object's attributes a (complete, as
+ * stored), validated as keyimport_check does; *out is the caller's
+ * (EVP_PKEY_free).  Same return codes as keyimport_check. */
+struct evp_pkey_st;
+CK_RV keyimport_pkey(struct crypto *c, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, const struct attrs *a,
+                     struct evp_pkey_st **out) WARN_UNUSED;
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "object/codec.h"
+#include "object/key.h"
 #include "object/rules.h"
 
 #define OBJECTS_MAX 10000000UL /* objects per token (CKR_DEVICE_MEMORY beyond) */
@@ -33,6 +34,7 @@ struct object {
     size_t pos;            /* index in objects->all */
     struct object *hnext;  /* handle bucket chain */
     struct ientry *idx[NINDEXED];/* this object's index entries, by INDEXED position */
+    _Atomic(struct key *) key; /* keys: the usable form, built on first use */
 };
 
 struct ientry {
@@ -203,10 +205,18 @@ static struct object *lookup(const struct objects *o, CK_OBJECT_HANDLE h)
     return NULL;
 }
 
+/* Forgets the cached usable key (the object's attributes changed or its
+ * secrets went away); operations holding a reference keep theirs. */
+static void drop_key(struct object *obj)
+{
+    key_unref(atomic_exchange(&obj->key, NULL));
+}
+
 static void object_free(struct object *obj)
 {
     if (obj == NULL)
         return;
+    drop_key(obj);
     attrs_free(&obj->attrs);
     free(obj->sealed);
     free(obj);
@@ -569,6 +579,7 @@ void objects_logout(struct objects *o)
                 discard(o, obj);
             continue;
         }
+        drop_key(obj);
         if (obj->is_private && obj->attrs_loaded) {
             unpublish(o, obj);
             attrs_free(&obj->attrs);
@@ -741,6 +752,7 @@ CK_RV objects_set_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
     if (rv == CKR_OK) {
         /* Swap in, persist, and swap back if the store refuses. */
         struct attrs old = obj->attrs;
+        drop_key(obj);
         index_remove(o, obj);
         obj->attrs = next;
         if (obj->token)
@@ -885,25 +897,73 @@ static long date_ordinal(const struct attr *a)
     return v; /* YYYYMMDD compares in date order */
 }
 
+/* The usage checks of objects_check_use and objects_key on visible obj.
+ * Caller holds the lock. */
+static CK_RV check_use(const struct object *obj, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
+                       long today)
+{
+    CK_OBJECT_CLASS cls = object_class(obj);
+    if (cls != CKO_SECRET_KEY && cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
+        return CKR_KEY_HANDLE_INVALID;
+    if (usage != 0 && !attrs_bool(&obj->attrs, usage, false))
+        return CKR_KEY_FUNCTION_NOT_PERMITTED;
+    long start = date_ordinal(attrs_find(&obj->attrs, CKA_START_DATE));
+    long end = date_ordinal(attrs_find(&obj->attrs, CKA_END_DATE));
+    if ((start >= 0 && today < start) || (end >= 0 && today > end))
+        return CKR_KEY_FUNCTION_NOT_PERMITTED;
+    const struct attr *allowed = attrs_find(&obj->attrs, CKA_ALLOWED_MECHANISMS);
+    if (allowed != NULL && allowed->len > 0 && mech != CK_UNAVAILABLE_INFORMATION) {
+        bool found = false;
+        for (size_t i = 0; i + sizeof(CK_MECHANISM_TYPE) <= allowed->len;
+             i += sizeof(CK_MECHANISM_TYPE)) {
+            CK_MECHANISM_TYPE m;
+            memcpy(&m, allowed->value + i, sizeof(m));
+            found = found || m == mech;
+        }
+        if (!found)
+            return CKR_MECHANISM_INVALID;
+    }
+    return CKR_OK;
+}
+
 CK_RV objects_check_use(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
                         CK_ATTRIBUTE_TYPE usage, long today)
 {
     struct object *obj;
     lock_view(o, v, false);
     CK_RV rv = visible(o, h, v, &obj);
+    if (rv == CKR_OK)
+        rv = check_use(obj, usage, CK_UNAVAILABLE_INFORMATION, today);
+    pthread_rwlock_unlock(&o->lock);
+    return rv;
+}
+
+CK_RV objects_key(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
+                  CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech, long today, struct key **out)
+{
+    struct object *obj;
+    *out = NULL;
+    lock_view(o, v, false);
+    CK_RV rv = visible(o, h, v, &obj);
+    if (rv == CKR_OBJECT_HANDLE_INVALID)
+        rv = CKR_KEY_HANDLE_INVALID;
+    if (rv == CKR_OK)
+        rv = check_use(obj, usage, mech, today);
+    if (rv == CKR_OK && obj->sealed != NULL && !obj->secrets_loaded &&
+        object_class(obj) != CKO_PUBLIC_KEY)
+        rv = CKR_USER_NOT_LOGGED_IN; /* a public secret key: its value opens at login */
     if (rv == CKR_OK) {
-        CK_ULONG cls = 0;
-        (void)attrs_get_ulong(&obj->attrs, CKA_CLASS, &cls);
-        if (cls != CKO_SECRET_KEY && cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
-            rv = CKR_KEY_HANDLE_INVALID;
-        else if (!attrs_bool(&obj->attrs, usage, false))
-            rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
-    }
-    if (rv == CKR_OK) {
-        long start = date_ordinal(attrs_find(&obj->attrs, CKA_START_DATE));
-        long end = date_ordinal(attrs_find(&obj->attrs, CKA_END_DATE));
-        if ((start >= 0 && today < start) || (end >= 0 && today > end))
-            rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+        struct key *k = atomic_load(&obj->key);
+        if (k == NULL) {
+            rv = key_build(o->crypto, &obj->attrs, &k);
+            struct key *expected = NULL;
+            if (rv == CKR_OK && !atomic_compare_exchange_strong(&obj->key, &expected, k)) {
+                key_unref(k); /* another thread cached it first */
+                k = expected;
+            }
+        }
+        if (rv == CKR_OK)
+            *out = key_ref(k);
     }
     pthread_rwlock_unlock(&o->lock);
     return rv;

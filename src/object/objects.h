@@ -99,6 +99,17 @@ CK_RV objects_find(struct objects *o, const struct attrs *tmpl, const struct obj
 CK_RV objects_check_use(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
                         CK_ATTRIBUTE_TYPE usage, long today) WARN_UNUSED;
 
+/* For the mechanisms' *Init functions: as objects_check_use, and mech must
+ * be in the key's CKA_ALLOWED_MECHANISMS when it has one (else
+ * CKR_MECHANISM_INVALID; CK_UNAVAILABLE_INFORMATION skips that check); usage
+ * 0 skips the usage check.  A key whose secret opens only at login gives
+ * CKR_USER_NOT_LOGGED_IN.  On CKR_OK *out is a reference to the key's usable
+ * form, built on first use and cached in the object (key_unref). */
+struct key;
+CK_RV objects_key(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_view *v,
+                  CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech, long today,
+                  struct key **out) WARN_UNUSED;
+
 /* Number of objects held (all kinds). */
 size_t objects_count(struct objects *o);
 

@@ -1,0 +1,330 @@
+/* The mechanism table and what derives from it: the mechanism list and
+ * info, policy, key checks and the operation objects' common part. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mech/mech.h"
+
+#define ENC_DEC (CKF_ENCRYPT | CKF_DECRYPT)
+#define WRAP_UNWRAP (CKF_WRAP | CKF_UNWRAP)
+#define SIGN_VERIFY (CKF_SIGN | CKF_VERIFY)
+#define RECOVER (CKF_SIGN_RECOVER | CKF_VERIFY_RECOVER)
+#define EC_FLAGS (CKF_EC_F_P | CKF_EC_OID | CKF_EC_UNCOMPRESS)
+#define NONE CK_UNAVAILABLE_INFORMATION
+#define A MECH_APPROVED
+
+#define HMAC_MIN 8UL                           /* bits: a 1-byte key */
+#define HMAC_MAX (ATTR_MAX_VALUE * 8UL)        /* bits */
+#define RSA_MIN 1024UL                         /* with allow_weak_rsa; else 2048 */
+#define RSA_MAX 8192UL
+
+/* clang-format off */
+static const struct mech_desc table[] = {
+    /* Digests (min/max: not applicable). */
+    {CKM_SHA_1,        0, 0, CKF_DIGEST, 0, NONE, &mech_digest_family, "SHA1", 0},
+    {CKM_SHA224,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-224", 0},
+    {CKM_SHA256,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-256", 0},
+    {CKM_SHA384,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-384", 0},
+    {CKM_SHA512,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-512", 0},
+    {CKM_SHA512_224,   0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-512/224", 0},
+    {CKM_SHA512_256,   0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-512/256", 0},
+    {CKM_SHA3_224,     0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA3-224", 0},
+    {CKM_SHA3_256,     0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA3-256", 0},
+    {CKM_SHA3_384,     0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA3-384", 0},
+    {CKM_SHA3_512,     0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA3-512", 0},
+
+    /* HMAC (generic secret or CKK_SHA*_HMAC keys; sizes in bits). */
+    {CKM_SHA_1_HMAC,           HMAC_MIN, HMAC_MAX, SIGN_VERIFY, 0, NONE, &mech_mac_family, "SHA1", 0},
+    {CKM_SHA_1_HMAC_GENERAL,   HMAC_MIN, HMAC_MAX, SIGN_VERIFY, 0, NONE, &mech_mac_family, "SHA1", 1},
+    {CKM_SHA224_HMAC,          HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-224", 0},
+    {CKM_SHA224_HMAC_GENERAL,  HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-224", 1},
+    {CKM_SHA256_HMAC,          HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-256", 0},
+    {CKM_SHA256_HMAC_GENERAL,  HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-256", 1},
+    {CKM_SHA384_HMAC,          HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-384", 0},
+    {CKM_SHA384_HMAC_GENERAL,  HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-384", 1},
+    {CKM_SHA512_HMAC,          HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-512", 0},
+    {CKM_SHA512_HMAC_GENERAL,  HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-512", 1},
+    {CKM_SHA512_224_HMAC,      HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-512/224", 0},
+    {CKM_SHA512_224_HMAC_GENERAL, HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-512/224", 1},
+    {CKM_SHA512_256_HMAC,      HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-512/256", 0},
+    {CKM_SHA512_256_HMAC_GENERAL, HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-512/256", 1},
+    {CKM_SHA3_224_HMAC,        HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-224", 0},
+    {CKM_SHA3_224_HMAC_GENERAL,HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-224", 1},
+    {CKM_SHA3_256_HMAC,        HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-256", 0},
+    {CKM_SHA3_256_HMAC_GENERAL,HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-256", 1},
+    {CKM_SHA3_384_HMAC,        HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-384", 0},
+    {CKM_SHA3_384_HMAC_GENERAL,HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-384", 1},
+    {CKM_SHA3_512_HMAC,        HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-512", 0},
+    {CKM_SHA3_512_HMAC_GENERAL,HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-512", 1},
+    /* CMAC (AES keys; sizes in bytes). */
+    {CKM_AES_CMAC,         16, 32, SIGN_VERIFY, A, CKK_AES, &mech_mac_family, NULL, 0},
+    {CKM_AES_CMAC_GENERAL, 16, 32, SIGN_VERIFY, A, CKK_AES, &mech_mac_family, NULL, 1},
+
+    /* Secret key generation. */
+    {CKM_GENERIC_SECRET_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_GENERIC_SECRET, &mech_keygen_family, NULL, 0},
+    {CKM_AES_KEY_GEN,    16, 32, CKF_GENERATE, A, CKK_AES, &mech_keygen_family, NULL, 0},
+    {CKM_DES3_KEY_GEN,   24, 24, CKF_GENERATE, MECH_LEGACY, CKK_DES3, &mech_keygen_family, NULL, 0},
+    {CKM_SHA_1_KEY_GEN,  HMAC_MIN, HMAC_MAX, CKF_GENERATE, 0, CKK_SHA_1_HMAC, &mech_keygen_family, NULL, 20},
+    {CKM_SHA224_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA224_HMAC, &mech_keygen_family, NULL, 28},
+    {CKM_SHA256_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA256_HMAC, &mech_keygen_family, NULL, 32},
+    {CKM_SHA384_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA384_HMAC, &mech_keygen_family, NULL, 48},
+    {CKM_SHA512_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA512_HMAC, &mech_keygen_family, NULL, 64},
+    {CKM_SHA3_224_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA3_224_HMAC, &mech_keygen_family, NULL, 28},
+    {CKM_SHA3_256_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA3_256_HMAC, &mech_keygen_family, NULL, 32},
+    {CKM_SHA3_384_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA3_384_HMAC, &mech_keygen_family, NULL, 48},
+    {CKM_SHA3_512_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA3_512_HMAC, &mech_keygen_family, NULL, 64},
+    {CKM_HKDF_KEY_GEN,   HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_HKDF, &mech_keygen_family, NULL, 32},
+
+    /* AES (sizes in bytes). */
+    {CKM_AES_ECB,      16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
+    {CKM_AES_CBC,      16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
+    {CKM_AES_CBC_PAD,  16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
+    {CKM_AES_CTR,      16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
+    {CKM_AES_CTS,      16, 32, ENC_DEC, A, CKK_AES, &mech_cipher_family, NULL, 0},
+    {CKM_AES_GCM,      16, 32, ENC_DEC | WRAP_UNWRAP | CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT,
+                       A, CKK_AES, &mech_aead_family, NULL, 0},
+    {CKM_AES_CCM,      16, 32, ENC_DEC | WRAP_UNWRAP | CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT,
+                       A, CKK_AES, &mech_aead_family, NULL, 0},
+    {CKM_AES_KEY_WRAP,     16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_kw_family, NULL, 0},
+    {CKM_AES_KEY_WRAP_KWP, 16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_kw_family, NULL, 0},
+    /* Triple DES for legacy interop (sizes in bytes; never approved). */
+    {CKM_DES3_ECB,     24, 24, ENC_DEC | WRAP_UNWRAP, MECH_LEGACY, CKK_DES3, &mech_cipher_family, NULL, 0},
+    {CKM_DES3_CBC,     24, 24, ENC_DEC | WRAP_UNWRAP, MECH_LEGACY, CKK_DES3, &mech_cipher_family, NULL, 0},
+    {CKM_DES3_CBC_PAD, 24, 24, ENC_DEC | WRAP_UNWRAP, MECH_LEGACY, CKK_DES3, &mech_cipher_family, NULL, 0},
+
+    /* RSA (modulus bits). */
+    {CKM_RSA_PKCS_KEY_PAIR_GEN, RSA_MIN, RSA_MAX, CKF_GENERATE_KEY_PAIR, A, CKK_RSA, &mech_keygen_family, NULL, 0},
+    {CKM_RSA_PKCS,     RSA_MIN, RSA_MAX, ENC_DEC | SIGN_VERIFY | RECOVER | WRAP_UNWRAP, A, CKK_RSA, &mech_rsa_family, NULL, 0},
+    {CKM_RSA_X_509,    RSA_MIN, RSA_MAX, ENC_DEC | SIGN_VERIFY | RECOVER | WRAP_UNWRAP, 0, CKK_RSA, &mech_rsa_family, NULL, 0},
+    {CKM_RSA_PKCS_OAEP, RSA_MIN, RSA_MAX, ENC_DEC | WRAP_UNWRAP, A, CKK_RSA, &mech_rsa_family, NULL, 0},
+    {CKM_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, NULL, 0},
+    {CKM_SHA1_RSA_PKCS,   RSA_MIN, RSA_MAX, SIGN_VERIFY, MECH_SHA1_SIGN, CKK_RSA, &mech_rsa_family, "SHA1", 0},
+    {CKM_SHA224_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-224", 0},
+    {CKM_SHA256_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-256", 0},
+    {CKM_SHA384_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-384", 0},
+    {CKM_SHA512_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-512", 0},
+    {CKM_SHA3_224_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-224", 0},
+    {CKM_SHA3_256_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-256", 0},
+    {CKM_SHA3_384_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-384", 0},
+    {CKM_SHA3_512_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-512", 0},
+    {CKM_SHA1_RSA_PKCS_PSS,   RSA_MIN, RSA_MAX, SIGN_VERIFY, MECH_SHA1_SIGN, CKK_RSA, &mech_rsa_family, "SHA1", 1},
+    {CKM_SHA224_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-224", 1},
+    {CKM_SHA256_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-256", 1},
+    {CKM_SHA384_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-384", 1},
+    {CKM_SHA512_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-512", 1},
+    {CKM_SHA3_224_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-224", 1},
+    {CKM_SHA3_256_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-256", 1},
+    {CKM_SHA3_384_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-384", 1},
+    {CKM_SHA3_512_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-512", 1},
+
+    /* Elliptic curves (field bits: P-256 .. P-521, secp256k1). */
+    {CKM_EC_KEY_PAIR_GEN, 256, 521, CKF_GENERATE_KEY_PAIR | EC_FLAGS, A, CKK_EC, &mech_keygen_family, NULL, 0},
+    {CKM_ECDSA,         256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, NULL, 0},
+    {CKM_ECDSA_SHA1,    256, 521, SIGN_VERIFY | EC_FLAGS, MECH_SHA1_SIGN, CKK_EC, &mech_ec_family, "SHA1", 0},
+    {CKM_ECDSA_SHA224,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-224", 0},
+    {CKM_ECDSA_SHA256,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-256", 0},
+    {CKM_ECDSA_SHA384,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-384", 0},
+    {CKM_ECDSA_SHA512,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-512", 0},
+    {CKM_ECDSA_SHA3_224, 256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA3-224", 0},
+    {CKM_ECDSA_SHA3_256, 256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA3-256", 0},
+    {CKM_ECDSA_SHA3_384, 256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA3-384", 0},
+    {CKM_ECDSA_SHA3_512, 256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA3-512", 0},
+    {CKM_ECDH1_DERIVE,  255, 521, CKF_DERIVE | EC_FLAGS, A, NONE, &mech_ec_family, NULL, 0},
+    {CKM_ECDH1_COFACTOR_DERIVE, 256, 521, CKF_DERIVE | EC_FLAGS, A, CKK_EC, &mech_ec_family, NULL, 0},
+    /* Edwards and Montgomery curves (key bits: 255 and 448). */
+    {CKM_EC_EDWARDS_KEY_PAIR_GEN,   255, 448, CKF_GENERATE_KEY_PAIR | CKF_EC_OID, A, CKK_EC_EDWARDS, &mech_keygen_family, NULL, 0},
+    {CKM_EDDSA,                     255, 448, SIGN_VERIFY | CKF_EC_OID, A, CKK_EC_EDWARDS, &mech_ec_family, NULL, 0},
+    {CKM_EC_MONTGOMERY_KEY_PAIR_GEN, 255, 448, CKF_GENERATE_KEY_PAIR | CKF_EC_OID, 0, CKK_EC_MONTGOMERY, &mech_keygen_family, NULL, 0},
+
+    /* Key derivation (base key sizes in bits; 0: any). */
+    {CKM_HKDF_DERIVE,            0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_HKDF_DATA,              0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_SP800_108_COUNTER_KDF,  0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_PKCS5_PBKD2,            0, 0, CKF_GENERATE, A, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_CONCATENATE_BASE_AND_KEY,  0, 0, CKF_DERIVE, 0, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_CONCATENATE_BASE_AND_DATA, 0, 0, CKF_DERIVE, 0, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_CONCATENATE_DATA_AND_BASE, 0, 0, CKF_DERIVE, 0, NONE, &mech_kdf_family, NULL, 0},
+    {CKM_XOR_BASE_AND_DATA,         0, 0, CKF_DERIVE, 0, NONE, &mech_kdf_family, NULL, 0},
+};
+/* clang-format on */
+
+#define NTABLE (sizeof(table) / sizeof(table[0]))
+
+const struct mech_desc *mech_find(CK_MECHANISM_TYPE type)
+{
+    for (size_t i = 0; i < NTABLE; i++)
+        if (table[i].type == type)
+            return &table[i];
+    return NULL;
+}
+
+bool mech_enabled(const struct mech_desc *d, const struct config *cfg)
+{
+    if ((d->policy & MECH_PQC) && !cfg->enable_pqc)
+        return false;
+    if (cfg->fips_approved_only && !(d->policy & MECH_APPROVED))
+        return false;
+    return true;
+}
+
+static bool listed(const struct mech_desc *d, const struct config *cfg)
+{
+    return mech_enabled(d, cfg) && (!(d->policy & MECH_VENDOR_PQC) || cfg->craton_vendor_pqc);
+}
+
+/* The flags d has under cfg (SHA-1 signing withdrawn unless allowed). */
+static CK_FLAGS flags_under(const struct mech_desc *d, const struct config *cfg)
+{
+    CK_FLAGS f = d->flags;
+    if ((d->policy & MECH_SHA1_SIGN) && !cfg->allow_sha1_signing)
+        f &= ~(CK_FLAGS)(CKF_SIGN | CKF_SIGN_RECOVER);
+    return f;
+}
+
+CK_RV mech_list(const struct config *cfg, CK_MECHANISM_TYPE *list, CK_ULONG *count)
+{
+    CK_ULONG n = 0;
+    for (size_t i = 0; i < NTABLE; i++)
+        n += listed(&table[i], cfg);
+    if (list == NULL) {
+        *count = n;
+        return CKR_OK;
+    }
+    if (*count < n) {
+        *count = n;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    n = 0;
+    for (size_t i = 0; i < NTABLE; i++)
+        if (listed(&table[i], cfg))
+            list[n++] = table[i].type;
+    *count = n;
+    return CKR_OK;
+}
+
+CK_RV mech_info(const struct config *cfg, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO *info)
+{
+    const struct mech_desc *d = mech_find(type);
+    if (d == NULL || !mech_enabled(d, cfg))
+        return CKR_MECHANISM_INVALID;
+    info->ulMinKeySize = d->min;
+    info->ulMaxKeySize = d->max;
+    if (d->key_type == CKK_RSA && !cfg->allow_weak_rsa)
+        info->ulMinKeySize = 2048;
+    info->flags = flags_under(d, cfg);
+    return CKR_OK;
+}
+
+CK_RV mech_lookup(const struct config *cfg, const CK_MECHANISM *m, mech_fn fn,
+                  const struct mech_desc **out)
+{
+    if (m == NULL)
+        return CKR_ARGUMENTS_BAD;
+    const struct mech_desc *d = mech_find(m->mechanism);
+    if (d == NULL || !mech_enabled(d, cfg) || !(flags_under(d, cfg) & fn))
+        return CKR_MECHANISM_INVALID;
+    if (m->pParameter == NULL && m->ulParameterLen != 0)
+        return CKR_MECHANISM_PARAM_INVALID;
+    *out = d;
+    return CKR_OK;
+}
+
+static bool asymmetric(CK_KEY_TYPE kt)
+{
+    switch (kt) {
+    case CKK_RSA:
+    case CKK_EC:
+    case CKK_EC_EDWARDS:
+    case CKK_EC_MONTGOMERY:
+    case CKK_ML_KEM:
+    case CKK_ML_DSA:
+    case CKK_SLH_DSA:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The key class function fn needs for a key of type kt. */
+static bool class_fits(mech_fn fn, const struct key *k)
+{
+    if (!asymmetric(k->type))
+        return k->cls == CKO_SECRET_KEY;
+    switch (fn) {
+    case CKF_ENCRYPT:
+    case CKF_WRAP:
+    case CKF_VERIFY:
+    case CKF_VERIFY_RECOVER:
+    case CKF_MESSAGE_VERIFY:
+    case CKF_ENCAPSULATE:
+        return k->cls == CKO_PUBLIC_KEY;
+    default:
+        return k->cls == CKO_PRIVATE_KEY;
+    }
+}
+
+CK_RV mech_check_key(const struct mech_desc *d, mech_fn fn, const struct key *k,
+                     const struct config *cfg)
+{
+    if (!class_fits(fn, k))
+        return CKR_KEY_TYPE_INCONSISTENT;
+    if (d->key_type != NONE && d->key_type != k->type)
+        return CKR_KEY_TYPE_INCONSISTENT;
+    CK_ULONG size = k->bits;
+    switch (k->type) {
+    case CKK_AES:
+    case CKK_DES3:
+        size = k->bits / 8; /* the table's unit for these is bytes */
+        break;
+    case CKK_RSA:
+        if (k->bits < 2048 && !cfg->allow_weak_rsa)
+            return CKR_KEY_SIZE_RANGE;
+        break;
+    case CKK_EC:
+        break;
+    default:
+        return CKR_OK; /* fixed by the curve / parameter set, or any length */
+    }
+    if (d->max != 0 && (size < d->min || size > d->max))
+        return CKR_KEY_SIZE_RANGE;
+    return CKR_OK;
+}
+
+void *mech_op_alloc(size_t size, const struct mech_op_ops *ops, const struct mech_desc *d,
+                    mech_fn fn, struct key *k, struct crypto *c)
+{
+    struct mech_op *op = calloc(1, size);
+    if (op == NULL)
+        return NULL;
+    op->ops = ops;
+    op->desc = d;
+    op->fn = fn;
+    op->key = k != NULL ? key_ref(k) : NULL;
+    op->crypto = c;
+    return op;
+}
+
+void mech_op_free(struct mech_op *op)
+{
+    if (op == NULL)
+        return;
+    struct key *k = op->key;
+    if (op->ops != NULL && op->ops->free != NULL)
+        op->ops->free(op);
+    free(op);
+    key_unref(k);
+}
+
+CK_RV mech_op_new(const struct mech_desc *d, const CK_MECHANISM *m, mech_fn fn, struct key *k,
+                  struct crypto *c, const struct config *cfg, struct mech_op **out)
+{
+    *out = NULL;
+    if (d->family->init == NULL)
+        return CKR_MECHANISM_INVALID;
+    if (k != NULL) {
+        CK_RV rv = mech_check_key(d, fn, k, cfg);
+        if (rv != CKR_OK)
+            return rv;
+    }
+    return d->family->init(out, d, m, fn, k, c, cfg);
+}
