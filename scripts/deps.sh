@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs: `deps.sh build` for
-# building, `deps.sh check` for building and running every test.  As root it
+# building, `deps.sh check` for building and running every test, `deps.sh
+# bench` for building and for the benchmarks' SoftHSMv2 column.  As root it
 # runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
@@ -12,7 +13,8 @@ check_pkgs=(libcmocka-dev libssl-dev opensc python3-pykcs11 valgrind clang file 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   check) want=("${build_pkgs[@]}" "${check_pkgs[@]}") ;;
-  *) echo "usage: $0 build|check" >&2; exit 2 ;;
+  bench) want=("${build_pkgs[@]}" softhsm2) ;;
+  *) echo "usage: $0 build|check|bench" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mech/mech.h"
 #include "store/store.h"
 
 /* Serialises C_Initialize / C_Finalize; entry points read g_hsm atomically
@@ -56,6 +57,7 @@ static void hsm_free(struct hsm *h)
     for (size_t i = 0; h->tokens != NULL && i < h->slot_count; i++)
         token_free(h->tokens[i]);
     free(h->tokens);
+    mech_digest_cleanup(); /* saved states hold objects of this context */
     crypto_free(h->crypto);
     store_lock_release(h->lock);
     config_free(&h->cfg);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mech/mech.h"
+
 #define SESSION_TABLE_MIN_BUCKETS 64
 
 struct session {
@@ -18,6 +20,7 @@ struct session {
     CK_OBJECT_HANDLE *found; /* C_FindObjects results, NULL when no search */
     size_t nfound, found_pos;
     bool finding;
+    struct session_slot ops[SESSION_OP_COUNT];
     struct session *next; /* bucket chain, under the table lock */
 };
 
@@ -56,8 +59,19 @@ CK_RV session_table_new(struct session_table **out)
     return CKR_OK;
 }
 
+void session_slot_clear(struct session_slot *slot)
+{
+    mech_op_free(slot->op);
+    free(slot->mech.pParameter);
+    key_unref(slot->key);
+    free(slot->blob);
+    memset(slot, 0, sizeof(*slot));
+}
+
 static void session_free(struct session *s)
 {
+    for (size_t i = 0; i < SESSION_OP_COUNT; i++)
+        session_slot_clear(&s->ops[i]);
     free(s->found);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -312,4 +326,51 @@ CK_RV session_find_end(struct session *s)
 CK_SESSION_HANDLE session_handle(const struct session *s)
 {
     return s->handle;
+}
+
+void session_lock(struct session *s)
+{
+    pthread_mutex_lock(&s->lock);
+}
+
+void session_unlock(struct session *s)
+{
+    pthread_mutex_unlock(&s->lock);
+}
+
+struct session_slot *session_op_slot(struct session *s, enum session_op k)
+{
+    return &s->ops[k];
+}
+
+void session_cancel(struct session *s, CK_FLAGS flags)
+{
+    static const struct {
+        enum session_op k;
+        CK_FLAGS flag;
+    } map[] = {
+        {SESSION_OP_ENCRYPT, CKF_ENCRYPT},
+        {SESSION_OP_DECRYPT, CKF_DECRYPT},
+        {SESSION_OP_DIGEST, CKF_DIGEST},
+        {SESSION_OP_SIGN, CKF_SIGN},
+        {SESSION_OP_VERIFY, CKF_VERIFY},
+        {SESSION_OP_SIGN_RECOVER, CKF_SIGN_RECOVER},
+        {SESSION_OP_VERIFY_RECOVER, CKF_VERIFY_RECOVER},
+        {SESSION_OP_VERIFY_SIGNATURE, CKF_VERIFY},
+        {SESSION_OP_MSG_ENCRYPT, CKF_MESSAGE_ENCRYPT},
+        {SESSION_OP_MSG_DECRYPT, CKF_MESSAGE_DECRYPT},
+        {SESSION_OP_MSG_SIGN, CKF_MESSAGE_SIGN},
+        {SESSION_OP_MSG_VERIFY, CKF_MESSAGE_VERIFY},
+    };
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (flags & map[i].flag)
+            session_slot_clear(&s->ops[map[i].k]);
+    if (flags & CKF_FIND_OBJECTS) {
+        free(s->found);
+        s->found = NULL;
+        s->nfound = s->found_pos = 0;
+        s->finding = false;
+    }
+    pthread_mutex_unlock(&s->lock);
 }

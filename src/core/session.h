@@ -53,4 +53,52 @@ CK_RV session_find_next(struct session *s, CK_OBJECT_HANDLE *out, CK_ULONG max,
                         CK_ULONG *count) WARN_UNUSED;
 CK_RV session_find_end(struct session *s) WARN_UNUSED;
 
+/* The session's cryptographic operations, one slot per kind (the spec lets
+ * one of each run at a time; dual-function calls use two). */
+enum session_op {
+    SESSION_OP_ENCRYPT,
+    SESSION_OP_DECRYPT,
+    SESSION_OP_DIGEST,
+    SESSION_OP_SIGN,
+    SESSION_OP_VERIFY,
+    SESSION_OP_SIGN_RECOVER,
+    SESSION_OP_VERIFY_RECOVER,
+    SESSION_OP_VERIFY_SIGNATURE, /* 3.2 C_VerifySignature*: blob = the signature */
+    SESSION_OP_MSG_ENCRYPT,
+    SESSION_OP_MSG_DECRYPT,
+    SESSION_OP_MSG_SIGN,         /* mech = the Init mechanism; op = the current message's */
+    SESSION_OP_MSG_VERIFY,
+    SESSION_OP_COUNT
+};
+
+struct mech_op;
+struct key;
+
+/* One operation slot.  op NULL: no operation of this kind. */
+struct session_slot {
+    struct mech_op *op;
+    bool active;          /* message APIs: Init done (op is per message) */
+    CK_MECHANISM mech;    /* message APIs: the Init mechanism, parameter copied */
+    struct key *key;      /* message APIs: the Init key (a reference) */
+    unsigned char *blob;  /* C_VerifySignatureInit: the signature */
+    CK_ULONG blob_len;
+};
+
+/* Serialises the calls on one session (sessions run in parallel): held for
+ * the whole of an operation call. */
+void session_lock(struct session *s);
+void session_unlock(struct session *s);
+
+/* The slot of kind k; caller holds session_lock. */
+struct session_slot *session_op_slot(struct session *s, enum session_op k);
+
+/* Ends what slot holds (frees the operation, the copies, the key
+ * reference); caller holds session_lock. */
+void session_slot_clear(struct session_slot *slot);
+
+/* C_SessionCancel: ends the operations whose function flags (CKF_ENCRYPT,
+ * CKF_DECRYPT, CKF_DIGEST, CKF_SIGN, CKF_VERIFY, CKF_SIGN_RECOVER,
+ * CKF_VERIFY_RECOVER, CKF_MESSAGE_*, CKF_FIND_OBJECTS) are in flags. */
+void session_cancel(struct session *s, CK_FLAGS flags);
+
 #endif

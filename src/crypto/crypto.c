@@ -127,6 +127,22 @@ CK_RV crypto_random(struct crypto *c, void *buf, size_t len, bool prediction_res
     return RAND_priv_bytes_ex(c->libctx, buf, len, 256) == 1 ? CKR_OK : CKR_DEVICE_ERROR;
 }
 
+CK_RV crypto_seed(struct crypto *c, const void *buf, size_t len)
+{
+    /* The primary DRBG takes the data as additional input to a reseed from
+     * the entropy source; the calling thread's DRBG reseeds from it now,
+     * the other threads' at their next request (OpenSSL propagates a
+     * parent's reseed to its children). */
+    EVP_RAND_CTX *primary = RAND_get0_primary(c->libctx);
+    EVP_RAND_CTX *priv = RAND_get0_private(c->libctx);
+    if (primary == NULL || priv == NULL)
+        return CKR_DEVICE_ERROR;
+    if (EVP_RAND_reseed(primary, 0, NULL, 0, buf, len) != 1 ||
+        EVP_RAND_reseed(priv, 0, NULL, 0, buf, len) != 1)
+        return CKR_DEVICE_ERROR;
+    return CKR_OK;
+}
+
 CK_RV crypto_pbkdf2_sha256(struct crypto *c, const void *secret, size_t secret_len,
                            const unsigned char *salt, size_t salt_len, unsigned long iterations,
                            unsigned char *out, size_t outlen)

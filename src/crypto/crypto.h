@@ -49,6 +49,11 @@ struct ossl_lib_ctx_st *crypto_libctx(struct crypto *c);
 CK_RV crypto_random(struct crypto *c, void *buf, size_t len,
                     bool prediction_resistance) WARN_UNUSED;
 
+/* C_SeedRandom: mixes len bytes of caller data into the DRBGs as
+ * additional input of a reseed (never replacing the entropy source).
+ * CKR_OK or CKR_DEVICE_ERROR. */
+CK_RV crypto_seed(struct crypto *c, const void *buf, size_t len) WARN_UNUSED;
+
 /* PBKDF2-HMAC-SHA256(secret, salt, iterations) -> out[outlen].  Returns
  * CKR_OK, CKR_HOST_MEMORY or CKR_DEVICE_ERROR.  out is the caller's to wipe. */
 CK_RV crypto_pbkdf2_sha256(struct crypto *c, const void *secret, size_t secret_len,

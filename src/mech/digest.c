@@ -176,3 +176,28 @@ void mech_digest_cleanup(void)
     }
     pthread_mutex_unlock(&saved_lock);
 }
+
+CK_RV mech_digest_restore(struct crypto *c, const struct config *cfg, const unsigned char *state,
+                          CK_ULONG len, struct mech_op **out)
+{
+    CK_MECHANISM_TYPE type;
+    *out = NULL;
+    if (len != STATE_LEN || memcmp(state, STATE_MAGIC, 4) != 0)
+        return CKR_SAVED_STATE_INVALID;
+    memcpy(&type, state + 4, sizeof(type));
+    const struct mech_desc *d = mech_find(type);
+    if (d == NULL || d->family != &mech_digest_family || !mech_enabled(d, cfg))
+        return CKR_SAVED_STATE_INVALID;
+    CK_MECHANISM m = {type, NULL, 0};
+    CK_RV rv = mech_op_new(d, &m, CKF_DIGEST, NULL, c, cfg, out);
+    if (rv == CKR_OK) {
+        rv = digest_set_state(*out, state, len);
+        if (rv != CKR_OK) {
+            mech_op_free(*out);
+            *out = NULL;
+        } else {
+            (*out)->updated = true;
+        }
+    }
+    return rv;
+}

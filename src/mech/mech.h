@@ -203,6 +203,11 @@ extern const struct mech_family mech_ec_family;     /* ec.c: ECDSA, EdDSA, ECDH 
 extern const struct mech_family mech_kdf_family;    /* kdf.c: HKDF, SP 800-108, PBKDF2, ... */
 extern const struct mech_family mech_keygen_family; /* keygen.c: key and key pair generation */
 
+/* C_SetOperationState: a new digest operation from a state saved by
+ * get_state (CKR_SAVED_STATE_INVALID when unknown or expired). */
+CK_RV mech_digest_restore(struct crypto *c, const struct config *cfg, const unsigned char *state,
+                          CK_ULONG len, struct mech_op **out) WARN_UNUSED;
+
 /* C_Finalize: releases what the families keep per process (saved digest
  * states). */
 void mech_digest_cleanup(void);

@@ -7,6 +7,8 @@
 #define CRATON_P11_H
 
 #include "core/hsm.h"
+#include "mech/mech.h"
+#include "object/objects.h"
 #include "pkcs11/pkcs11.h"
 
 #define P11_EXPORT __attribute__((visibility("default")))
@@ -33,5 +35,61 @@ CK_RV p11_token(CK_SLOT_ID slot, struct hsm **hsm, struct token **t);
 /* hsm_enter + session_get in one: on CKR_OK the caller owns a session
  * reference (session_put). */
 CK_RV p11_session(CK_SESSION_HANDLE h, struct hsm **hsm, struct session **s);
+
+/* One call on a session's objects: the session reference and the
+ * application's view (with a copy of the OMK, wiped by p11_call_end). */
+struct p11_call {
+    struct hsm *h;
+    struct session *s;
+    struct objects *objs;
+    struct objects_view v;
+    unsigned char omk[CRYPTO_KEY_LEN];
+};
+
+CK_RV p11_call_begin(CK_SESSION_HANDLE hSession, struct p11_call *c);
+void p11_call_end(struct p11_call *c);
+
+/* Who may hold a new object with attributes a in the call's session:
+ * CKA_TOKEN needs an R/W session, CKA_PRIVATE the user, private and secret
+ * keys a login. */
+CK_RV p11_may_hold(const struct p11_call *c, const struct attrs *a);
+
+/* Today as YYYYMMDD (UTC), for CKA_START_DATE / CKA_END_DATE. */
+long p11_today(void);
+
+/* The operation entry points, shared by the chapters' files.  Each does
+ * the session checks, locks the session for the call, and applies the
+ * spec's rule on when an operation ends (every return but
+ * CKR_BUFFER_TOO_SMALL and a successful size query).
+ *  - p11_op_init: *Init of kind k for function fn with key hKey (checked for
+ *    usage; CK_INVALID_HANDLE for digests); pMechanism NULL cancels an
+ *    active operation of that kind (3.0).
+ *  - p11_op_update: absorb (out/outlen NULL) or transform a part.
+ *  - p11_op_final / p11_op_oneshot: output convention.
+ *  - p11_op_verify / p11_op_verify_final: signature checks. */
+CK_RV p11_op_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_fn fn,
+                  CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
+CK_RV p11_op_update(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
+                    CK_ULONG inlen, CK_BYTE_PTR out, CK_ULONG_PTR outlen, bool transforms);
+CK_RV p11_op_final(CK_SESSION_HANDLE hSession, enum session_op k, CK_BYTE_PTR out,
+                   CK_ULONG_PTR outlen);
+CK_RV p11_op_oneshot(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
+                     CK_ULONG inlen, CK_BYTE_PTR out, CK_ULONG_PTR outlen);
+CK_RV p11_op_verify(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
+                    CK_ULONG inlen, const CK_BYTE *sig, CK_ULONG siglen);
+CK_RV p11_op_verify_final(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *sig,
+                          CK_ULONG siglen);
+
+/* Single-part sign/transform and verify on an operation (no session
+ * rules: the caller applies them). */
+CK_RV p11_run_oneshot(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, CK_BYTE_PTR out,
+                      CK_ULONG_PTR outlen);
+CK_RV p11_run_verify(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, const CK_BYTE *sig,
+                     CK_ULONG siglen);
+
+/* The same on a session already locked by the caller (dual-function
+ * updates, message APIs).  slot is the operation's slot. */
+CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen,
+                      CK_BYTE_PTR out, CK_ULONG_PTR outlen, bool transforms);
 
 #endif

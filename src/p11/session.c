@@ -1,8 +1,10 @@
 /* Session management (PKCS#11 3.2 section 5.6) and the 3.2 async/validation
  * queries. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/hsm.h"
+
 #include "p11/p11.h"
 
 /* 5.6 */
@@ -109,15 +111,15 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
     return rv;
 }
 
-/* 5.6: no operation can be active yet, so there is nothing to cancel. */
+/* 5.6 (3.0): ends the operations named by flags. */
 CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
 {
-    (void)flags;
     struct hsm *h;
     struct session *s;
     CK_RV rv = p11_session(hSession, &h, &s);
     if (rv != CKR_OK)
         return rv;
+    session_cancel(s, flags);
     session_put(s);
     return CKR_OK;
 }
@@ -158,12 +160,66 @@ CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
     return C_GetFunctionStatus(hSession);
 }
 
-/* Operation state: the digest layer adds saveable operations. */
-P11_UNSUPPORTED(C_GetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
-                                      CK_ULONG_PTR pulOperationStateLen))
-P11_UNSUPPORTED(C_SetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
-                                      CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
-                                      CK_OBJECT_HANDLE hAuthenticationKey))
+/* 5.6: only a digest operation's state can be saved (the states of
+ * keyed operations would carry key material out of the module); it stays
+ * valid in this process (see src/mech/digest.c). */
+CK_RV C_GetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
+                          CK_ULONG_PTR pulOperationStateLen)
+{
+    struct hsm *h;
+    struct session *s;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if (pulOperationStateLen == NULL) {
+        session_put(s);
+        return CKR_ARGUMENTS_BAD;
+    }
+    session_lock(s);
+    struct mech_op *digest = session_op_slot(s, SESSION_OP_DIGEST)->op;
+    bool others = false;
+    for (int k = 0; k < SESSION_OP_COUNT; k++)
+        others = others || (k != SESSION_OP_DIGEST && session_op_slot(s, k)->op != NULL);
+    if (others)
+        rv = CKR_STATE_UNSAVEABLE;
+    else if (digest == NULL)
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    else if (digest->ops->get_state == NULL)
+        rv = CKR_STATE_UNSAVEABLE;
+    else
+        rv = digest->ops->get_state(digest, pOperationState, pulOperationStateLen);
+    session_unlock(s);
+    session_put(s);
+    return rv;
+}
+
+/* 5.6 */
+CK_RV C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
+                          CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
+                          CK_OBJECT_HANDLE hAuthenticationKey)
+{
+    struct hsm *h;
+    struct session *s;
+    struct mech_op *op = NULL;
+    CK_RV rv = p11_session(hSession, &h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if (pOperationState == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (hEncryptionKey != CK_INVALID_HANDLE || hAuthenticationKey != CK_INVALID_HANDLE)
+        rv = CKR_KEY_NOT_NEEDED;
+    else
+        rv = mech_digest_restore(h->crypto, &h->cfg, pOperationState, ulOperationStateLen, &op);
+    if (rv == CKR_OK) {
+        session_lock(s);
+        struct session_slot *slot = session_op_slot(s, SESSION_OP_DIGEST);
+        session_slot_clear(slot); /* the restored state replaces what was active */
+        slot->op = op;
+        session_unlock(s);
+    }
+    session_put(s);
+    return rv;
+}
 
 /* Asynchronous sessions (3.2) are not offered: C_OpenSession refuses
  * CKF_ASYNC_SESSION, so no call can be pending. */

@@ -79,9 +79,7 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
         return rv;
     if (pulCount == NULL)
         return CKR_ARGUMENTS_BAD;
-    (void)pMechanismList;
-    *pulCount = 0;
-    return CKR_OK;
+    return mech_list(&h->cfg, pMechanismList, pulCount);
 }
 
 /* 5.5 */
@@ -89,13 +87,12 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 {
     struct hsm *h;
     struct token *t;
-    (void)type;
     CK_RV rv = p11_token(slotID, &h, &t);
     if (rv != CKR_OK)
         return rv;
     if (pInfo == NULL)
         return CKR_ARGUMENTS_BAD;
-    return CKR_MECHANISM_INVALID;
+    return mech_info(&h->cfg, type, pInfo);
 }
 
 /* 5.5 */

@@ -1,0 +1,302 @@
+/* What the chapters' entry points share: the call context on a session and
+ * the life cycle of a cryptographic operation (Init, Update, Final,
+ * single-part), with the spec's rules on when an operation ends (5.2). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "p11/p11.h"
+
+CK_RV p11_call_begin(CK_SESSION_HANDLE hSession, struct p11_call *c)
+{
+    CK_RV rv = p11_session(hSession, &c->h, &c->s);
+    if (rv != CKR_OK)
+        return rv;
+    c->objs = token_objects(session_token(c->s));
+    token_view(session_token(c->s), &c->v, c->omk);
+    return CKR_OK;
+}
+
+void p11_call_end(struct p11_call *c)
+{
+    crypto_wipe(c->omk, sizeof(c->omk));
+    session_put(c->s);
+}
+
+CK_RV p11_may_hold(const struct p11_call *c, const struct attrs *a)
+{
+    CK_ULONG cls = 0;
+    (void)attrs_get_ulong(a, CKA_CLASS, &cls);
+    if (attrs_bool(a, CKA_TOKEN, false) && !session_is_rw(c->s))
+        return CKR_SESSION_READ_ONLY;
+    if (attrs_bool(a, CKA_PRIVATE, false) && !c->v.user)
+        return CKR_USER_NOT_LOGGED_IN;
+    if ((cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY) && c->v.omk == NULL)
+        return CKR_USER_NOT_LOGGED_IN;
+    return CKR_OK;
+}
+
+long p11_today(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) == NULL)
+        return 0;
+    return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* Does this return end the operation (5.2)? */
+static bool ends(CK_RV rv, const CK_BYTE *out)
+{
+    return !(rv == CKR_BUFFER_TOO_SMALL || (rv == CKR_OK && out == NULL));
+}
+
+/* A single-part-only mechanism used with Update: its input is collected
+ * (up to MECH_MAX_BUFFER) and processed by Final. */
+static bool buffered(const struct mech_op *op)
+{
+    return op->ops->update == NULL;
+}
+
+static CK_RV buffer_append(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen)
+{
+    if (inlen == 0)
+        return CKR_OK;
+    if (slot->blob_len + inlen > MECH_MAX_BUFFER || slot->blob_len + inlen < inlen)
+        return CKR_DATA_LEN_RANGE;
+    /* May hold key material being wrapped or plaintext: kept in the secure
+     * heap would be better still, but it is the caller's data too. */
+    unsigned char *p = realloc(slot->blob, slot->blob_len + inlen);
+    if (p == NULL)
+        return CKR_HOST_MEMORY;
+    memcpy(p + slot->blob_len, in, inlen);
+    slot->blob = p;
+    slot->blob_len += inlen;
+    return CKR_OK;
+}
+
+CK_RV p11_op_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_fn fn,
+                  CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+    struct p11_call c;
+    struct key *key = NULL;
+    const struct mech_desc *d = NULL;
+    CK_RV rv = p11_call_begin(hSession, &c);
+    if (rv != CKR_OK)
+        return rv;
+    session_lock(c.s);
+    struct session_slot *slot = session_op_slot(c.s, k);
+    if (pMechanism == NULL) { /* 3.0: cancels the active operation */
+        session_slot_clear(slot);
+        goto out;
+    }
+    if (slot->op != NULL || slot->active) {
+        rv = CKR_OPERATION_ACTIVE;
+        goto out;
+    }
+    rv = mech_lookup(&c.h->cfg, pMechanism, fn, &d);
+    if (rv == CKR_OK && k != SESSION_OP_DIGEST)
+        rv = objects_key(c.objs, hKey, &c.v, usage, pMechanism->mechanism, p11_today(), &key);
+    if (rv == CKR_OK)
+        rv = mech_op_new(d, pMechanism, fn, key, c.h->crypto, &c.h->cfg, &slot->op);
+out:
+    key_unref(key);
+    session_unlock(c.s);
+    p11_call_end(&c);
+    return rv;
+}
+
+CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen,
+                      CK_BYTE_PTR out, CK_ULONG_PTR outlen, bool transforms)
+{
+    struct mech_op *op = slot->op;
+    CK_RV rv;
+    if ((in == NULL && inlen > 0) || (transforms && outlen == NULL)) {
+        rv = CKR_ARGUMENTS_BAD;
+    } else if (buffered(op)) {
+        /* Nothing comes out before Final. */
+        if (transforms && out == NULL) {
+            *outlen = 0;
+            return CKR_OK;
+        }
+        rv = buffer_append(slot, in, inlen);
+        if (rv == CKR_OK && transforms)
+            *outlen = 0;
+    } else {
+        rv = op->ops->update(op, in, inlen, transforms ? out : NULL, transforms ? outlen : NULL);
+        if (!transforms && rv == CKR_BUFFER_TOO_SMALL)
+            rv = CKR_GENERAL_ERROR; /* absorbing writes nothing: a family bug */
+    }
+    if (rv == CKR_OK && (!transforms || out != NULL))
+        op->updated = true;
+    if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) /* an error ends the operation */
+        session_slot_clear(slot);
+    return rv;
+}
+
+/* Looks up the session's operation of kind k and locks the session; on
+ * CKR_OK the caller unlocks and ends the call. */
+static CK_RV op_begin(CK_SESSION_HANDLE hSession, enum session_op k, struct p11_call *c,
+                      struct session_slot **slot)
+{
+    CK_RV rv = p11_call_begin(hSession, c);
+    if (rv != CKR_OK)
+        return rv;
+    session_lock(c->s);
+    *slot = session_op_slot(c->s, k);
+    if ((*slot)->op == NULL) {
+        session_unlock(c->s);
+        p11_call_end(c);
+        return CKR_OPERATION_NOT_INITIALIZED;
+    }
+    return CKR_OK;
+}
+
+static void op_end(struct p11_call *c)
+{
+    session_unlock(c->s);
+    p11_call_end(c);
+}
+
+CK_RV p11_op_update(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
+                    CK_ULONG inlen, CK_BYTE_PTR out, CK_ULONG_PTR outlen, bool transforms)
+{
+    struct p11_call c;
+    struct session_slot *slot;
+    CK_RV rv = op_begin(hSession, k, &c, &slot);
+    if (rv != CKR_OK)
+        return rv;
+    rv = p11_slot_update(slot, in, inlen, out, outlen, transforms);
+    op_end(&c);
+    return rv;
+}
+
+/* Single-part on op: the family's oneshot, or (absorbing families) update
+ * then final after the size is known. */
+CK_RV p11_run_oneshot(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, CK_BYTE_PTR out,
+                         CK_ULONG_PTR outlen)
+{
+    if (op->ops->oneshot != NULL)
+        return op->ops->oneshot(op, in, inlen, out, outlen);
+    if (op->ops->final == NULL)
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    CK_ULONG need = 0;
+    CK_RV rv = op->ops->final(op, NULL, &need);
+    if (rv != CKR_OK)
+        return rv;
+    if (out == NULL || *outlen < need) {
+        *outlen = need;
+        return out == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
+    }
+    rv = op->ops->update(op, in, inlen, NULL, NULL);
+    if (rv == CKR_OK)
+        rv = op->ops->final(op, out, outlen);
+    return rv;
+}
+
+CK_RV p11_op_final(CK_SESSION_HANDLE hSession, enum session_op k, CK_BYTE_PTR out,
+                   CK_ULONG_PTR outlen)
+{
+    struct p11_call c;
+    struct session_slot *slot;
+    CK_RV rv = op_begin(hSession, k, &c, &slot);
+    if (rv != CKR_OK)
+        return rv;
+    struct mech_op *op = slot->op;
+    if (outlen == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (buffered(op))
+        rv = op->ops->oneshot != NULL ? op->ops->oneshot(op, slot->blob, slot->blob_len, out, outlen)
+                                      : CKR_FUNCTION_NOT_SUPPORTED;
+    else if (op->ops->final == NULL)
+        rv = CKR_FUNCTION_NOT_SUPPORTED;
+    else
+        rv = op->ops->final(op, out, outlen);
+    if (ends(rv, out))
+        session_slot_clear(slot);
+    op_end(&c);
+    return rv;
+}
+
+CK_RV p11_op_oneshot(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
+                     CK_ULONG inlen, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
+{
+    struct p11_call c;
+    struct session_slot *slot;
+    CK_RV rv = op_begin(hSession, k, &c, &slot);
+    if (rv != CKR_OK)
+        return rv;
+    struct mech_op *op = slot->op;
+    if (op->updated) {
+        rv = CKR_OPERATION_ACTIVE; /* a multi-part operation is under way */
+        op_end(&c);
+        return rv;
+    }
+    if (outlen == NULL || (in == NULL && inlen > 0))
+        rv = CKR_ARGUMENTS_BAD;
+    else
+        rv = p11_run_oneshot(op, in, inlen, out, outlen);
+    if (ends(rv, out))
+        session_slot_clear(slot);
+    op_end(&c);
+    return rv;
+}
+
+CK_RV p11_run_verify(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, const CK_BYTE *sig,
+                     CK_ULONG siglen)
+{
+    CK_RV rv;
+    if (op->ops->verify_oneshot != NULL)
+        return op->ops->verify_oneshot(op, in, inlen, sig, siglen);
+    if (op->ops->update == NULL || op->ops->verify_final == NULL)
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    rv = op->ops->update(op, in, inlen, NULL, NULL);
+    return rv == CKR_OK ? op->ops->verify_final(op, sig, siglen) : rv;
+}
+
+CK_RV p11_op_verify(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
+                    CK_ULONG inlen, const CK_BYTE *sig, CK_ULONG siglen)
+{
+    struct p11_call c;
+    struct session_slot *slot;
+    CK_RV rv = op_begin(hSession, k, &c, &slot);
+    if (rv != CKR_OK)
+        return rv;
+    struct mech_op *op = slot->op;
+    if (op->updated) {
+        rv = CKR_OPERATION_ACTIVE;
+        op_end(&c);
+        return rv;
+    }
+    if ((in == NULL && inlen > 0) || (sig == NULL && siglen > 0))
+        rv = CKR_ARGUMENTS_BAD;
+    else
+        rv = p11_run_verify(op, in, inlen, sig, siglen);
+    session_slot_clear(slot); /* C_Verify always ends the operation */
+    op_end(&c);
+    return rv;
+}
+
+CK_RV p11_op_verify_final(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *sig,
+                          CK_ULONG siglen)
+{
+    struct p11_call c;
+    struct session_slot *slot;
+    CK_RV rv = op_begin(hSession, k, &c, &slot);
+    if (rv != CKR_OK)
+        return rv;
+    struct mech_op *op = slot->op;
+    if (sig == NULL && siglen > 0)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (buffered(op))
+        rv = op->ops->verify_oneshot != NULL
+                 ? op->ops->verify_oneshot(op, slot->blob, slot->blob_len, sig, siglen)
+                 : CKR_FUNCTION_NOT_SUPPORTED;
+    else if (op->ops->verify_final == NULL)
+        rv = CKR_FUNCTION_NOT_SUPPORTED;
+    else
+        rv = op->ops->verify_final(op, sig, siglen);
+    session_slot_clear(slot);
+    op_end(&c);
+    return rv;
+}
