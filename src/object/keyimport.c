@@ -192,10 +192,10 @@ static bool secret_len_ok(CK_KEY_TYPE kt, CK_ULONG len)
 
 static CK_RV check_secret(CK_KEY_TYPE kt, struct attrs *t)
 {
-    const struct attr *v = given(t, CKA_VALUE);
+    const struct attr *v = attrs_find(t, CKA_VALUE);
     if (v == NULL)
         return CKR_TEMPLATE_INCOMPLETE;
-    if (!secret_len_ok(kt, v->len))
+    if (!secret_len_ok(kt, v->len)) /* an empty value included */
         return CKR_ATTRIBUTE_VALUE_INVALID;
     if (attrs_find(t, CKA_VALUE_LEN) == NULL)
         return attrs_set_ulong(t, CKA_VALUE_LEN, v->len);
