@@ -80,6 +80,7 @@ struct session_slot {
     bool active;          /* message APIs: Init done (op is per message) */
     CK_MECHANISM mech;    /* message APIs: the Init mechanism, parameter copied */
     struct key *key;      /* message APIs: the Init key (a reference) */
+    bool needs_login;     /* CKA_ALWAYS_AUTHENTICATE key: C_Login(CKU_CONTEXT_SPECIFIC) first */
     unsigned char *blob;  /* C_VerifySignatureInit: the signature */
     CK_ULONG blob_len;
 };

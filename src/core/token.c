@@ -489,6 +489,27 @@ out:
     return rv;
 }
 
+CK_RV token_verify_context(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len)
+{
+    CK_RV rv = CKR_OK;
+    unsigned char *omk = NULL;
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_rdlock(&t->state_lock);
+    if (t->login != TOKEN_USER)
+        rv = CKR_USER_NOT_LOGGED_IN;
+    else if (pin_locked(t, STORE_ROLE_USER))
+        rv = CKR_PIN_LOCKED;
+    pthread_rwlock_unlock(&t->state_lock);
+    if (rv == CKR_OK) {
+        omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
+        rv = omk == NULL ? CKR_HOST_MEMORY
+                         : verify_pin(t, STORE_ROLE_USER, pin, pin_len, omk);
+    }
+    pthread_mutex_unlock(&t->auth_lock);
+    crypto_secret_free(omk, CRYPTO_KEY_LEN);
+    return rv;
+}
+
 CK_RV token_logout(struct token *t)
 {
     CK_RV rv = CKR_OK;

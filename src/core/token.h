@@ -71,6 +71,11 @@ CK_RV token_init(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
 CK_RV token_login(struct token *t, CK_USER_TYPE user, const CK_UTF8CHAR *pin,
                   CK_ULONG pin_len) WARN_UNUSED;
 
+/* C_Login(CKU_CONTEXT_SPECIFIC): checks the user PIN again for a key with
+ * CKA_ALWAYS_AUTHENTICATE (failures count towards the lockout like any
+ * login).  CKR_USER_NOT_LOGGED_IN unless the user is logged in. */
+CK_RV token_verify_context(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len) WARN_UNUSED;
+
 /* C_Logout: CKR_USER_NOT_LOGGED_IN when public. */
 CK_RV token_logout(struct token *t) WARN_UNUSED;
 

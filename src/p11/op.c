@@ -99,6 +99,9 @@ CK_RV p11_op_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_fn fn,
         rv = objects_key(c.objs, hKey, &c.v, usage, pMechanism->mechanism, p11_today(), &key);
     if (rv == CKR_OK)
         rv = mech_op_new(d, pMechanism, fn, key, c.h->crypto, &c.h->cfg, &slot->op);
+    /* 4.9: a key that must be re-authenticated for each use. */
+    if (rv == CKR_OK && key != NULL && key->always_authenticate && key->cls == CKO_PRIVATE_KEY)
+        slot->needs_login = true;
 out:
     key_unref(key);
     session_unlock(c.s);
@@ -144,12 +147,16 @@ static CK_RV op_begin(CK_SESSION_HANDLE hSession, enum session_op k, struct p11_
         return rv;
     session_lock(c->s);
     *slot = session_op_slot(c->s, k);
-    if ((*slot)->op == NULL) {
+    rv = CKR_OK;
+    if ((*slot)->op == NULL)
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    else if ((*slot)->needs_login)
+        rv = CKR_USER_NOT_LOGGED_IN; /* the operation waits for the context login */
+    if (rv != CKR_OK) {
         session_unlock(c->s);
         p11_call_end(c);
-        return CKR_OPERATION_NOT_INITIALIZED;
     }
-    return CKR_OK;
+    return rv;
 }
 
 static void op_end(struct p11_call *c)

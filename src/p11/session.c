@@ -65,6 +65,25 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
     return rv;
 }
 
+/* CKU_CONTEXT_SPECIFIC (4.9): authorises the session's operation that uses
+ * a CKA_ALWAYS_AUTHENTICATE key. */
+static CK_RV context_login(struct session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+    CK_RV rv = CKR_OPERATION_NOT_INITIALIZED;
+    session_lock(s);
+    for (int k = 0; k < SESSION_OP_COUNT; k++) {
+        struct session_slot *slot = session_op_slot(s, k);
+        if (!slot->needs_login)
+            continue;
+        rv = token_verify_context(session_token(s), pin, len);
+        if (rv == CKR_OK)
+            slot->needs_login = false;
+        break;
+    }
+    session_unlock(s);
+    return rv;
+}
+
 /* 5.6 */
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
               CK_ULONG ulPinLen)
@@ -79,7 +98,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
     else if (pPin == NULL && ulPinLen != 0)
         rv = CKR_ARGUMENTS_BAD;
     else if (userType == CKU_CONTEXT_SPECIFIC)
-        rv = CKR_OPERATION_NOT_INITIALIZED; /* no operation needs re-authentication yet */
+        rv = context_login(s, pPin, ulPinLen);
     else
         rv = token_login(session_token(s), userType, pPin, ulPinLen);
     session_put(s);
