@@ -75,6 +75,8 @@ static CK_RV dual(CK_SESSION_HANDLE hSession, enum session_op first, enum sessio
     struct session_slot *t = session_op_slot(c.s, first), *a = session_op_slot(c.s, second);
     if (t->op == NULL || a->op == NULL) {
         rv = CKR_OPERATION_NOT_INITIALIZED;
+    } else if (t->needs_login || a->needs_login) {
+        rv = CKR_USER_NOT_LOGGED_IN;
     } else if (absorb_input) {
         rv = p11_slot_update(t, in, inlen, out, outlen, true);
         if (rv == CKR_OK && out != NULL)

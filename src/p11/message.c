@@ -237,6 +237,7 @@ static CK_RV msg_sign_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_f
     if (rv == CKR_OK) {
         slot->mech.mechanism = pMechanism->mechanism;
         slot->mech.ulParameterLen = pMechanism->ulParameterLen;
+        slot->needs_login = key->always_authenticate && key->cls == CKO_PRIVATE_KEY;
         slot->key = key;
         key = NULL;
         slot->active = true;
@@ -278,12 +279,14 @@ static CK_RV sign_call(CK_SESSION_HANDLE hSession, enum session_op k, struct p11
         return rv;
     session_lock(c->s);
     *slot = session_op_slot(c->s, k);
-    if (!(*slot)->active) {
+    rv = !(*slot)->active      ? CKR_OPERATION_NOT_INITIALIZED
+         : (*slot)->needs_login ? CKR_USER_NOT_LOGGED_IN
+                                : CKR_OK;
+    if (rv != CKR_OK) {
         session_unlock(c->s);
         p11_call_end(c);
-        return CKR_OPERATION_NOT_INITIALIZED;
     }
-    return CKR_OK;
+    return rv;
 }
 
 CK_RV C_MessageSignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
