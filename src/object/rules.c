@@ -265,6 +265,7 @@ static const CK_KEY_TYPE SYMMETRIC[] = {
     CKK_GENERIC_SECRET, CKK_AES,           CKK_DES3,          CKK_SHA_1_HMAC,
     CKK_SHA224_HMAC,    CKK_SHA256_HMAC,   CKK_SHA384_HMAC,   CKK_SHA512_HMAC,
     CKK_SHA3_224_HMAC,  CKK_SHA3_256_HMAC, CKK_SHA3_384_HMAC, CKK_SHA3_512_HMAC,
+    CKK_SHA512_224_HMAC, CKK_SHA512_256_HMAC, CKK_HKDF,
 };
 
 /* Every section, for questions about a type regardless of class. */
