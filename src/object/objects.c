@@ -949,7 +949,7 @@ CK_RV objects_key(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_vi
         rv = CKR_KEY_HANDLE_INVALID;
     if (rv == CKR_OK)
         rv = check_use(obj, usage, mech, today);
-    if (rv == CKR_OK && obj->sealed != NULL && !obj->secrets_loaded &&
+    if (rv == CKR_OK && !obj->is_private && obj->sealed != NULL && !obj->secrets_loaded &&
         object_class(obj) != CKO_PUBLIC_KEY)
         rv = CKR_USER_NOT_LOGGED_IN; /* a public secret key: its value opens at login */
     if (rv == CKR_OK) {
