@@ -1,5 +1,6 @@
 /* The mechanism table and what derives from it: the mechanism list and
  * info, policy, key checks and the operation objects' common part. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,12 +151,37 @@ static const struct mech_desc table[] = {
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
-const struct mech_desc *mech_find(CK_MECHANISM_TYPE type)
+/* The rows sorted by type, for a binary search (the table itself stays in
+ * the order C_GetMechanismList reports). */
+static const struct mech_desc *by_type[NTABLE];
+static pthread_once_t by_type_once = PTHREAD_ONCE_INIT;
+
+static int cmp_type(const void *a, const void *b)
+{
+    CK_MECHANISM_TYPE x = (*(const struct mech_desc *const *)a)->type;
+    CK_MECHANISM_TYPE y = (*(const struct mech_desc *const *)b)->type;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_by_type(void)
 {
     for (size_t i = 0; i < NTABLE; i++)
-        if (table[i].type == type)
-            return &table[i];
-    return NULL;
+        by_type[i] = &table[i];
+    qsort(by_type, NTABLE, sizeof(by_type[0]), cmp_type);
+}
+
+const struct mech_desc *mech_find(CK_MECHANISM_TYPE type)
+{
+    pthread_once(&by_type_once, sort_by_type);
+    size_t lo = 0, hi = NTABLE;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (by_type[mid]->type < type)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < NTABLE && by_type[lo]->type == type ? by_type[lo] : NULL;
 }
 
 bool mech_enabled(const struct mech_desc *d, const struct config *cfg)
