@@ -15,10 +15,34 @@
 static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(struct hsm *) g_hsm;
 
+/* This process's PID without a system call per entry point (glibc's
+ * getpid() is one): set at the first C_Initialize and in every child by a
+ * fork handler. */
+static atomic_int g_pid;
+static pthread_once_t g_pid_once = PTHREAD_ONCE_INIT;
+
+static void pid_after_fork(void)
+{
+    atomic_store(&g_pid, (int)getpid());
+}
+
+static void pid_watch(void)
+{
+    atomic_store(&g_pid, (int)getpid());
+    if (pthread_atfork(NULL, NULL, pid_after_fork) != 0)
+        atomic_store(&g_pid, 0); /* no handler: fall back to asking */
+}
+
+static pid_t current_pid(void)
+{
+    int pid = atomic_load_explicit(&g_pid, memory_order_relaxed);
+    return pid != 0 ? (pid_t)pid : getpid();
+}
+
 CK_RV hsm_enter(struct hsm **out)
 {
     struct hsm *h = atomic_load_explicit(&g_hsm, memory_order_acquire);
-    if (h == NULL || h->pid != getpid())
+    if (h == NULL || h->pid != current_pid())
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     *out = h;
     return CKR_OK;
@@ -151,6 +175,7 @@ CK_RV hsm_initialize(CK_VOID_PTR args)
     CK_RV rv = check_init_args(args);
     if (rv != CKR_OK)
         return rv;
+    pthread_once(&g_pid_once, pid_watch);
     pthread_mutex_lock(&g_init_lock);
     struct store_lock *inherited = NULL;
     struct hsm *old = atomic_load(&g_hsm);
