@@ -9,6 +9,9 @@
 #include <openssl/rand.h>
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +21,25 @@
 /* Bytes per prediction-resistant request (each one reseeds first). */
 #define CRYPTO_DRBG_CHUNK 4096
 
+/* Fetched algorithms, by kind: fetched once, then read without a lock. */
+#define CRYPTO_FETCH_MAX 64
+#define CRYPTO_FETCH_NAME 32
+
+enum fetch_kind { FETCH_MD, FETCH_CIPHER, FETCH_MAC, FETCH_KINDS };
+
+struct fetched {
+    char name[CRYPTO_FETCH_NAME];
+    void *alg;
+};
+
 struct crypto {
     OSSL_LIB_CTX *libctx;
     OSSL_PROVIDER *provider;
     EVP_KDF *pbkdf2;
     EVP_CIPHER *aes256gcm;
+    pthread_mutex_t fetch_lock; /* serialises additions */
+    struct fetched fetched[FETCH_KINDS][CRYPTO_FETCH_MAX];
+    atomic_size_t nfetched[FETCH_KINDS]; /* entries published */
 };
 
 static bool global_done;
@@ -58,6 +75,7 @@ CK_RV crypto_new(struct crypto **out)
     struct crypto *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return CKR_HOST_MEMORY;
+    pthread_mutex_init(&c->fetch_lock, NULL);
     c->libctx = OSSL_LIB_CTX_new();
     if (c->libctx == NULL)
         goto out;
@@ -92,6 +110,13 @@ void crypto_free(struct crypto *c)
      * now, not at thread exit (a host may initialise and finalise often). */
     if (c->libctx != NULL)
         OPENSSL_thread_stop_ex(c->libctx);
+    for (size_t i = 0; i < atomic_load(&c->nfetched[FETCH_MD]); i++)
+        EVP_MD_free(c->fetched[FETCH_MD][i].alg);
+    for (size_t i = 0; i < atomic_load(&c->nfetched[FETCH_CIPHER]); i++)
+        EVP_CIPHER_free(c->fetched[FETCH_CIPHER][i].alg);
+    for (size_t i = 0; i < atomic_load(&c->nfetched[FETCH_MAC]); i++)
+        EVP_MAC_free(c->fetched[FETCH_MAC][i].alg);
+    pthread_mutex_destroy(&c->fetch_lock);
     EVP_CIPHER_free(c->aes256gcm);
     EVP_KDF_free(c->pbkdf2);
     if (c->provider != NULL)
@@ -125,6 +150,63 @@ CK_RV crypto_random(struct crypto *c, void *buf, size_t len, bool prediction_res
         return CKR_OK;
     }
     return RAND_priv_bytes_ex(c->libctx, buf, len, 256) == 1 ? CKR_OK : CKR_DEVICE_ERROR;
+}
+
+static void *do_fetch(OSSL_LIB_CTX *lc, enum fetch_kind kind, const char *name)
+{
+    switch (kind) {
+    case FETCH_MD:
+        return EVP_MD_fetch(lc, name, NULL);
+    case FETCH_CIPHER:
+        return EVP_CIPHER_fetch(lc, name, NULL);
+    default:
+        return EVP_MAC_fetch(lc, name, NULL);
+    }
+}
+
+static void *find_fetched(struct crypto *c, enum fetch_kind kind, const char *name, size_t from,
+                          size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (strcmp(c->fetched[kind][i].name, name) == 0)
+            return c->fetched[kind][i].alg;
+    return NULL;
+}
+
+/* The algorithm name of kind, fetched once per context; NULL when the
+ * provider has none (or the cache is full and the fetch fails). */
+static void *fetch(struct crypto *c, enum fetch_kind kind, const char *name)
+{
+    size_t n = atomic_load_explicit(&c->nfetched[kind], memory_order_acquire);
+    void *alg = find_fetched(c, kind, name, 0, n);
+    if (alg != NULL || strlen(name) >= CRYPTO_FETCH_NAME)
+        return alg;
+    pthread_mutex_lock(&c->fetch_lock);
+    size_t m = atomic_load_explicit(&c->nfetched[kind], memory_order_relaxed);
+    alg = find_fetched(c, kind, name, n, m); /* another thread may have added it */
+    if (alg == NULL && m < CRYPTO_FETCH_MAX && (alg = do_fetch(c->libctx, kind, name)) != NULL) {
+        struct fetched *f = &c->fetched[kind][m];
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        f->alg = alg;
+        atomic_store_explicit(&c->nfetched[kind], m + 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&c->fetch_lock);
+    return alg;
+}
+
+const struct evp_md_st *crypto_md(struct crypto *c, const char *name)
+{
+    return fetch(c, FETCH_MD, name);
+}
+
+const struct evp_cipher_st *crypto_cipher(struct crypto *c, const char *name)
+{
+    return fetch(c, FETCH_CIPHER, name);
+}
+
+const struct evp_mac_st *crypto_mac(struct crypto *c, const char *name)
+{
+    return fetch(c, FETCH_MAC, name);
 }
 
 CK_RV crypto_seed(struct crypto *c, const void *buf, size_t len)

@@ -43,6 +43,17 @@ void crypto_free(struct crypto *c);
 struct ossl_lib_ctx_st;
 struct ossl_lib_ctx_st *crypto_libctx(struct crypto *c);
 
+/* Algorithms of the module's library context by OpenSSL name, fetched
+ * once per context and kept until crypto_free (borrowed: never free them;
+ * passing one to EVP_*Init is fine).  NULL when unknown.  Lock-free after
+ * the first fetch of a name. */
+struct evp_md_st;
+struct evp_cipher_st;
+struct evp_mac_st;
+const struct evp_md_st *crypto_md(struct crypto *c, const char *name);
+const struct evp_cipher_st *crypto_cipher(struct crypto *c, const char *name);
+const struct evp_mac_st *crypto_mac(struct crypto *c, const char *name);
+
 /* Fills buf with len bytes from the module DRBG (private instance).
  * prediction_resistance reseeds from the entropy source first (key
  * generation).  Returns CKR_OK or CKR_DEVICE_ERROR. */

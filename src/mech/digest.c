@@ -144,7 +144,7 @@ static CK_RV digest_init(struct mech_op **out, const struct mech_desc *d, const 
     struct digest_op *op = mech_op_alloc(sizeof(*op), &digest_ops, d, fn, k, c);
     if (op == NULL)
         return CKR_HOST_MEMORY;
-    EVP_MD *md = EVP_MD_fetch(mech_libctx(c), d->alg, NULL);
+    const EVP_MD *md = crypto_md(c, d->alg);
     op->ctx = EVP_MD_CTX_new();
     CK_RV rv = CKR_OK;
     if (md == NULL || op->ctx == NULL)
@@ -153,7 +153,6 @@ static CK_RV digest_init(struct mech_op **out, const struct mech_desc *d, const 
         rv = CKR_DEVICE_ERROR;
     else
         op->len = (size_t)EVP_MD_get_size(md);
-    EVP_MD_free(md);
     if (rv != CKR_OK) {
         mech_op_free(&op->head);
         return rv;

@@ -214,7 +214,7 @@ static CK_RV mac_init(struct mech_op **out, const struct mech_desc *d, const CK_
     params[1] = OSSL_PARAM_construct_end();
 
     rv = CKR_HOST_MEMORY;
-    mac = EVP_MAC_fetch(mech_libctx(c), hmac ? "HMAC" : "CMAC", NULL);
+    mac = (EVP_MAC *)crypto_mac(c, hmac ? "HMAC" : "CMAC"); /* borrowed */
     if (mac == NULL)
         goto out;
     op = mech_op_alloc(sizeof(*op), &mac_ops, d, fn, k, c);
@@ -236,7 +236,6 @@ static CK_RV mac_init(struct mech_op **out, const struct mech_desc *d, const CK_
 out:
     if (op != NULL)
         mech_op_free(&op->head);
-    EVP_MAC_free(mac);
     return rv;
 }
 
