@@ -24,12 +24,9 @@
  * part; ulDataLen is capped at MECH_MAX_BUFFER.  The AAD is absorbed at
  * init / message begin, for both modes.
  *
- * Parameters: GCM IV 1..1024 bytes (ulIvBits 0 or 8 * ulIvLen), tag
- * 32..128 bits in steps of 8; CCM nonce 7..13 bytes, MAC 4..16 bytes, even;
- * malformed -> CKR_MECHANISM_PARAM_INVALID.  OpenSSL takes GCM IVs of at
- * most 128 bytes; a longer one is replaced by the 16-byte IV that hashes to
- * the same pre-counter block J0 (computed here in GF(2^128)), which gives
- * identical output.
+ * Parameters: GCM IV 1..128 bytes (OpenSSL's limit; ulIvBits 0 or 8 *
+ * ulIvLen), tag 32..128 bits in steps of 8; CCM nonce 7..13 bytes, MAC
+ * 4..16 bytes, even; malformed -> CKR_MECHANISM_PARAM_INVALID.
  *
  * Message API (fn CKF_MESSAGE_ENCRYPT / CKF_MESSAGE_DECRYPT; the init
  * parameter is ignored).  Each message takes a CK_GCM_MESSAGE_PARAMS /
@@ -63,8 +60,8 @@
 
 #include "mech/mech.h"
 
-#define GCM_IV_MAX    1024 /* bytes: our limit */
-#define GCM_IV_OSSL   128  /* bytes: OpenSSL's (GCM_IV_MAX_SIZE); longer ones are converted */
+#define GCM_IV_MAX    128 /* bytes: OpenSSL's GCM_IV_MAX_SIZE (SP 800-38D allows more; 12 is
+                              what anyone should use) */
 #define GCM_IV_STD    12
 #define GCM_BLOCK     16
 #define TAG_MAX       16
@@ -163,110 +160,6 @@ out:
     return rv;
 }
 
-/* ---- GCM IVs longer than OpenSSL takes -------------------------------------- */
-
-/* An element of GF(2^128) in GCM's bit order (SP 800-38D 6.3): the block's
- * first eight bytes big-endian in hi. */
-struct gf {
-    uint64_t hi, lo;
-};
-
-static struct gf gf_load(const unsigned char b[GCM_BLOCK])
-{
-    struct gf x = {0, 0};
-    for (int i = 0; i < 8; i++) {
-        x.hi = x.hi << 8 | b[i];
-        x.lo = x.lo << 8 | b[8 + i];
-    }
-    return x;
-}
-
-static void gf_store(struct gf x, unsigned char b[GCM_BLOCK])
-{
-    for (int i = 7; i >= 0; i--, x.hi >>= 8, x.lo >>= 8) {
-        b[i] = (unsigned char)x.hi;
-        b[8 + i] = (unsigned char)x.lo;
-    }
-}
-
-/* x * y (SP 800-38D algorithm 1; constant time). */
-static struct gf gf_mul(struct gf x, struct gf y)
-{
-    struct gf z = {0, 0}, v = y;
-    for (int i = 0; i < 128; i++) {
-        uint64_t bit = i < 64 ? x.hi >> (63 - i) & 1 : x.lo >> (127 - i) & 1;
-        uint64_t carry = 0 - (v.lo & 1);
-        z.hi ^= v.hi & (0 - bit);
-        z.lo ^= v.lo & (0 - bit);
-        v.lo = v.lo >> 1 | v.hi << 63;
-        v.hi = v.hi >> 1 ^ (0xe100000000000000ULL & carry);
-    }
-    return z;
-}
-
-/* h^-1 = h^(2^128 - 2): the exponent is 127 ones then a zero. */
-static struct gf gf_inv(struct gf h)
-{
-    struct gf r = {0x8000000000000000ULL, 0}; /* 1 */
-    for (int i = 0; i < 128; i++) {
-        r = gf_mul(r, r);
-        if (i < 127)
-            r = gf_mul(r, h);
-    }
-    return r;
-}
-
-/* The 16-byte IV with the same pre-counter block as iv[len]: J0 =
- * GHASH_H(iv || 0-pad || [0]_64 || [8 len]_64), and a 16-byte IV' gives
- * J0' = IV' H^2 + L H with L = [0]_64 || [128]_64, so IV' = (J0 + L H) H^-2.
- * H = E_K(0^128) is key-derived: wiped. */
-static CK_RV gcm_iv16(struct aead_op *o, const unsigned char *iv, size_t len,
-                      unsigned char out[GCM_BLOCK])
-{
-    CK_RV rv = CKR_DEVICE_ERROR;
-    unsigned char blk[GCM_BLOCK] = {0};
-    char name[32];
-    int n = 0;
-    struct gf h = {0, 0}, y = {0, 0}, t = {0, 0};
-    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    struct key *k = o->head.key;
-    snprintf(name, sizeof(name), "AES-%zu-ECB", k->secret_len * 8);
-    EVP_CIPHER *ecb = EVP_CIPHER_fetch(mech_libctx(o->head.crypto), name, NULL);
-    if (x == NULL || ecb == NULL || EVP_EncryptInit_ex2(x, ecb, k->secret, NULL, NULL) != 1 ||
-        EVP_EncryptUpdate(x, blk, &n, blk, GCM_BLOCK) != 1 || n != GCM_BLOCK)
-        goto out;
-    h = gf_load(blk);
-    if (h.hi == 0 && h.lo == 0)
-        goto out; /* no inverse (probability 2^-128) */
-    for (size_t i = 0; i < len; i += GCM_BLOCK) {
-        size_t take = len - i < GCM_BLOCK ? len - i : GCM_BLOCK;
-        memset(blk, 0, sizeof(blk));
-        memcpy(blk, iv + i, take);
-        t = gf_load(blk);
-        y.hi ^= t.hi;
-        y.lo ^= t.lo;
-        y = gf_mul(y, h);
-    }
-    y.lo ^= (uint64_t)len * 8;
-    y = gf_mul(y, h);                             /* J0 */
-    t = gf_mul((struct gf){0, 8 * GCM_BLOCK}, h); /* L H */
-    y.hi ^= t.hi;
-    y.lo ^= t.lo;
-    t = gf_inv(h);
-    gf_store(gf_mul(y, gf_mul(t, t)), out);
-    rv = CKR_OK;
-out:
-    if (rv != CKR_OK)
-        ERR_clear_error();
-    crypto_wipe(blk, sizeof(blk));
-    crypto_wipe(&h, sizeof(h));
-    crypto_wipe(&y, sizeof(y));
-    crypto_wipe(&t, sizeof(t));
-    EVP_CIPHER_CTX_free(x);
-    EVP_CIPHER_free(ecb);
-    return rv;
-}
-
 /* GCM: a message under iv, then its AAD.  cipher and key (when not NULL)
  * set up the context in the same call (one init per single-part
  * operation). */
@@ -275,14 +168,6 @@ static CK_RV gcm_start(struct aead_op *o, EVP_CIPHER *cipher, const unsigned cha
                        size_t aadlen)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
-    unsigned char iv16[GCM_BLOCK];
-    if (ivlen > GCM_IV_OSSL) {
-        if ((rv = gcm_iv16(o, iv, ivlen, iv16)) != CKR_OK)
-            goto out;
-        rv = CKR_DEVICE_ERROR;
-        iv = iv16;
-        ivlen = GCM_BLOCK;
-    }
     /* OpenSSL applies an init's IV length before taking the IV. */
     size_t l = ivlen;
     OSSL_PARAM params[] = {
@@ -816,8 +701,7 @@ static CK_RV aead_init(struct mech_op **out, const struct mech_desc *d, const CK
     o->taglen = a.taglen;
     o->data_len = a.datalen;
     o->ivlen = GCM_IV_STD;
-    if ((cipher = EVP_CIPHER_fetch(mech_libctx(c), cipher_name(k->secret_len, gcm), NULL)) ==
-        NULL) {
+    if ((cipher = (EVP_CIPHER *)crypto_cipher(c, cipher_name(k->secret_len, gcm))) == NULL) {
         ERR_clear_error();
         rv = CKR_MECHANISM_INVALID; /* not offered by the library context */
         goto out;
@@ -839,7 +723,6 @@ static CK_RV aead_init(struct mech_op **out, const struct mech_desc *d, const CK
     *out = &o->head;
     o = NULL;
 out:
-    EVP_CIPHER_free(cipher);
     mech_op_free(o != NULL ? &o->head : NULL);
     return rv;
 }

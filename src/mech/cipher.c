@@ -416,7 +416,6 @@ static void cipher_free(struct mech_op *op)
 {
     struct cipher_op *o = (struct cipher_op *)op;
     EVP_CIPHER_CTX_free(o->ctx);
-    EVP_CIPHER_free(o->cts);
     crypto_wipe(o->tail, sizeof(o->tail));
 }
 
@@ -539,9 +538,9 @@ static CK_RV cipher_init(struct mech_op **out, const struct mech_desc *d, const 
     if (ctr != NULL)
         o->ctr_blocks = ctr_room(ctr->cb, ctr->ulCounterBits);
 
-    cipher = EVP_CIPHER_fetch(mech_libctx(c), cipher_name(des3, mode, k->secret_len), NULL);
+    cipher = (EVP_CIPHER *)crypto_cipher(c, cipher_name(des3, mode, k->secret_len));
     if (mode == MODE_CTS)
-        o->cts = EVP_CIPHER_fetch(mech_libctx(c), cts_name(k->secret_len), NULL);
+        o->cts = (EVP_CIPHER *)crypto_cipher(c, cts_name(k->secret_len)); /* borrowed */
     if (cipher == NULL || (mode == MODE_CTS && o->cts == NULL)) {
         ERR_clear_error();
         rv = CKR_MECHANISM_INVALID; /* not offered by the library context */
@@ -557,7 +556,6 @@ static CK_RV cipher_init(struct mech_op **out, const struct mech_desc *d, const 
     o = NULL;
     rv = CKR_OK;
 out:
-    EVP_CIPHER_free(cipher);
     mech_op_free(o ? &o->head : NULL);
     return rv;
 }

@@ -171,14 +171,8 @@ static CK_RV kw_oneshot(struct mech_op *op, const unsigned char *in, CK_ULONG in
     return o->enc ? kw_wrap(o, in, inlen, out, outlen) : kw_unwrap(o, in, inlen, out, outlen);
 }
 
-static void kw_free(struct mech_op *op)
-{
-    EVP_CIPHER_free(((struct kw_op *)op)->cipher);
-}
-
 static const struct mech_op_ops kw_ops = {
     .oneshot = kw_oneshot,
-    .free = kw_free,
 };
 
 static CK_RV kw_init(struct mech_op **out, const struct mech_desc *d, const CK_MECHANISM *m,
@@ -218,7 +212,7 @@ static CK_RV kw_init(struct mech_op **out, const struct mech_desc *d, const CK_M
         {"AES-128-WRAP-PAD", "AES-192-WRAP-PAD", "AES-256-WRAP-PAD"},
     };
     const char *name = names[pad][k->secret_len == 16 ? 0 : k->secret_len == 24 ? 1 : 2];
-    if ((o->cipher = EVP_CIPHER_fetch(mech_libctx(c), name, NULL)) == NULL) {
+    if ((o->cipher = (EVP_CIPHER *)crypto_cipher(c, name)) == NULL) { /* borrowed */
         ERR_clear_error();
         rv = CKR_MECHANISM_INVALID; /* not offered by the library context */
         goto out;
