@@ -203,6 +203,16 @@ extern const struct mech_family mech_ec_family;     /* ec.c: ECDSA, EdDSA, ECDH 
 extern const struct mech_family mech_kdf_family;    /* kdf.c: HKDF, SP 800-108, PBKDF2, ... */
 extern const struct mech_family mech_keygen_family; /* keygen.c: key and key pair generation */
 
+/* The FIPS 140-3 pairwise consistency test (IG 10.3.A) of a freshly
+ * generated key pair pkey of PKCS#11 key type kt, in c's library context
+ * (keygen.c): RSA signs and verifies, then encrypts and decrypts (OAEP);
+ * EC and Edwards keys sign and verify; Montgomery keys agree with a fresh
+ * peer both ways.  Run before any of the pair's material is handed out.
+ * Returns CKR_OK when the pair passes, CKR_DEVICE_ERROR when it fails or
+ * kt has no test (the pair must be discarded), or CKR_HOST_MEMORY.  pkey
+ * stays the caller's. */
+CK_RV mech_pairwise_check(struct crypto *c, struct evp_pkey_st *pkey, CK_KEY_TYPE kt) WARN_UNUSED;
+
 /* C_SetOperationState: a new digest operation from a state saved by
  * get_state (CKR_SAVED_STATE_INVALID when unknown or expired). */
 CK_RV mech_digest_restore(struct crypto *c, const struct config *cfg, const unsigned char *state,

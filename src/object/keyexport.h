@@ -19,7 +19,15 @@ struct evp_pkey_st;
 /* Sets the key material of pkey (of PKCS#11 key type kt) in pub (public
  * components: CKA_MODULUS + CKA_PUBLIC_EXPONENT, CKA_EC_PARAMS +
  * CKA_EC_POINT) and priv (everything a private key object holds: the RSA
- * CRT components, CKA_EC_PARAMS + CKA_VALUE); either may be NULL.
+ * CRT components, CKA_EC_PARAMS + CKA_VALUE); either may be NULL.  Used
+ * for generated key pairs (mech/keygen.c) and unwrapped private keys.
+ * Formats: RSA components minimal big-endian; CKA_EC_PARAMS the DER of the
+ * curve's OBJECT IDENTIFIER (replacing any value there: for the curves of
+ * object/curve.h the same bytes as curve->oid); CKA_EC_POINT a DER OCTET
+ * STRING of the encoded point (EC, uncompressed for a generated key) or of
+ * the raw public key (Edwards, Montgomery); CKA_VALUE the private scalar
+ * padded to the order's size (the field size for every curve of curve.h)
+ * or the raw private key.
  * Returns CKR_OK, CKR_HOST_MEMORY, CKR_KEY_TYPE_INCONSISTENT (pkey is not a
  * kt key) or CKR_DEVICE_ERROR. */
 CK_RV keyexport_attrs(struct evp_pkey_st *pkey, CK_KEY_TYPE kt, struct attrs *pub,

@@ -12,24 +12,23 @@
  */
 #include "object/keyimport.h"
 
+#include "object/curve.h"
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
 
-#include <strings.h>
 #include <string.h>
 
 #define KI_RSA_MIN_BITS 1024  /* the policy layer may ask for more */
 #define KI_RSA_MAX_BITS 16384 /* OPENSSL_RSA_MAX_MODULUS_BITS */
 #define KI_EC_POINT_MAX 133   /* uncompressed P-521 point */
-#define KI_CURVE_NAMES  3
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -44,33 +43,6 @@ static const struct attr *given(const struct attrs *t, CK_ATTRIBUTE_TYPE type)
 static bool same_bytes(const struct attr *a, const void *v, size_t len)
 {
     return a->len == len && CRYPTO_memcmp(a->value, v, len) == 0;
-}
-
-/* Parses one DER TLV with a low tag number that spans exactly len bytes
- * (definite, minimal length of at most two octets). */
-static bool der_tlv(const unsigned char *p, size_t len, unsigned char *tag,
-                    const unsigned char **val, size_t *vlen)
-{
-    if (p == NULL || len < 2 || (p[0] & 0x1f) == 0x1f)
-        return false;
-    size_t l = p[1], hdr = 2;
-    if (l & 0x80) {
-        size_t nb = l & 0x7f;
-        if (nb == 0 || nb > 2 || len < 2 + nb)
-            return false;
-        l = 0;
-        for (size_t i = 0; i < nb; i++)
-            l = (l << 8) | p[2 + i];
-        hdr += nb;
-        if (l < 0x80 || (nb == 2 && l < 0x100))
-            return false;
-    }
-    if (l != len - hdr)
-        return false;
-    *tag = p[0];
-    *val = p + hdr;
-    *vlen = l;
-    return true;
 }
 
 /* Sets type to the DER OCTET STRING holding len (< 256) bytes of v. */
@@ -329,64 +301,6 @@ out:
 
 /* ---- curves --------------------------------------------------------------- */
 
-struct curve {
-    CK_KEY_TYPE kt;
-    int nid;               /* Weierstrass curves: for EC_GROUP; 0 for the others */
-    const char *name;      /* OpenSSL group name / key type name */
-    size_t raw_len;        /* Edwards / Montgomery: public and private key bytes */
-    unsigned char oid[10]; /* DER of the OBJECT IDENTIFIER */
-    size_t oid_len;
-    const char *names[KI_CURVE_NAMES]; /* accepted PrintableString names */
-};
-
-/* clang-format off */
-static const struct curve curves[] = {
-    {CKK_EC, NID_X9_62_prime256v1, "prime256v1", 0,
-     {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}, 10,
-     {"prime256v1", "P-256", "secp256r1"}},
-    {CKK_EC, NID_secp384r1, "secp384r1", 0, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, 7,
-     {"secp384r1", "P-384", NULL}},
-    {CKK_EC, NID_secp521r1, "secp521r1", 0, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23}, 7,
-     {"secp521r1", "P-521", NULL}},
-    {CKK_EC, NID_secp256k1, "secp256k1", 0, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a}, 7,
-     {"secp256k1", NULL, NULL}},
-    {CKK_EC_EDWARDS, 0, "ED25519", 32, {0x06, 0x03, 0x2b, 0x65, 0x70}, 5,
-     {"edwards25519", "ed25519", NULL}},
-    {CKK_EC_EDWARDS, 0, "ED448", 57, {0x06, 0x03, 0x2b, 0x65, 0x71}, 5,
-     {"edwards448", "ed448", NULL}},
-    {CKK_EC_MONTGOMERY, 0, "X25519", 32, {0x06, 0x03, 0x2b, 0x65, 0x6e}, 5,
-     {"curve25519", "x25519", NULL}},
-    {CKK_EC_MONTGOMERY, 0, "X448", 56, {0x06, 0x03, 0x2b, 0x65, 0x6f}, 5,
-     {"curve448", "x448", NULL}},
-};
-/* clang-format on */
-
-/* X.690 8.19: subidentifiers in base 128, minimal, the last octet ends one. */
-static bool oid_well_formed(const unsigned char *v, size_t len)
-{
-    if (len == 0 || (v[len - 1] & 0x80) != 0)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (v[i] == 0x80 && (i == 0 || (v[i - 1] & 0x80) == 0))
-            return false;
-    return true;
-}
-
-static bool printable(const unsigned char *v, size_t len)
-{
-    static const char extra[] = " '()+,-./:=?";
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = v[i];
-        bool alnum =
-            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (!alnum && (ch == '\0' || strchr(extra, ch) == NULL))
-            return false;
-    }
-    return true;
-}
-
 /* CKA_EC_PARAMS -> a curve of key type kt; the attribute is replaced by the
  * curve's OID.  Well-formed but unknown (other OID or name, explicit
  * parameters, implicitlyCA): CKR_CURVE_NOT_SUPPORTED. */
@@ -395,35 +309,12 @@ static CK_RV ec_curve(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt,
 {
     const struct attr *a = given(t, CKA_EC_PARAMS);
     const struct curve *cv = NULL;
-    const unsigned char *v;
-    unsigned char tag;
-    size_t vlen;
 
     if (a == NULL)
         return CKR_TEMPLATE_INCOMPLETE;
-    if (!der_tlv(a->value, a->len, &tag, &v, &vlen))
-        return CKR_ATTRIBUTE_VALUE_INVALID;
-    if (tag == 0x06) { /* namedCurve */
-        if (!oid_well_formed(v, vlen))
-            return CKR_ATTRIBUTE_VALUE_INVALID;
-        for (size_t i = 0; i < ARRAY_SIZE(curves) && cv == NULL; i++)
-            if (same_bytes(a, curves[i].oid, curves[i].oid_len))
-                cv = &curves[i];
-    } else if (tag == 0x13) { /* PrintableString curve name (PKCS#11 3.0) */
-        if (!printable(v, vlen))
-            return CKR_ATTRIBUTE_VALUE_INVALID;
-        for (size_t i = 0; i < ARRAY_SIZE(curves) && cv == NULL; i++)
-            for (size_t j = 0; j < KI_CURVE_NAMES && curves[i].names[j] != NULL; j++)
-                if (strlen(curves[i].names[j]) == vlen &&
-                    strncasecmp(curves[i].names[j], (const char *)v, vlen) == 0)
-                    cv = &curves[i];
-    } else if (tag == 0x30 || (tag == 0x05 && vlen == 0)) {
-        return CKR_CURVE_NOT_SUPPORTED; /* ecParameters, implicitlyCA */
-    } else {
-        return CKR_ATTRIBUTE_VALUE_INVALID;
-    }
-    if (cv == NULL)
-        return CKR_CURVE_NOT_SUPPORTED;
+    CK_RV rv = curve_from_params(a, &cv);
+    if (rv != CKR_OK)
+        return rv;
     if (cv->kt != kt) /* e.g. CKK_EC with Ed25519 */
         return CKR_TEMPLATE_INCONSISTENT;
     *out = cv;
@@ -439,7 +330,7 @@ static bool ec_point_decode(const EC_GROUP *g, const struct attr *a, EC_POINT *p
     const unsigned char *v;
     unsigned char tag;
     size_t vlen;
-    bool ok = der_tlv(a->value, a->len, &tag, &v, &vlen) && tag == 0x04 &&
+    bool ok = curve_der_tlv(a->value, a->len, &tag, &v, &vlen) && tag == 0x04 &&
               EC_POINT_oct2point(g, pt, v, vlen, bc) == 1;
     if (!ok)
         ok = EC_POINT_oct2point(g, pt, a->value, a->len, bc) == 1;
@@ -520,11 +411,11 @@ static CK_RV check_ecx(OSSL_LIB_CTX *lc, CK_OBJECT_CLASS cls, struct attrs *t,
 
     if (a == NULL)
         return CKR_TEMPLATE_INCOMPLETE;
-    if (a->len == cv->raw_len) {
+    if (a->len == cv->len) {
         raw = a->value;
         len = a->len;
-    } else if (priv || !der_tlv(a->value, a->len, &tag, &raw, &len) || tag != 0x04 ||
-               len != cv->raw_len) {
+    } else if (priv || !curve_der_tlv(a->value, a->len, &tag, &raw, &len) || tag != 0x04 ||
+               len != cv->len) {
         return CKR_ATTRIBUTE_VALUE_INVALID;
     }
     if (priv)

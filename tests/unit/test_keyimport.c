@@ -271,8 +271,8 @@ static void test_secret_missing_value(void **state)
     struct attrs t = {0};
     put_ulong(&t, CKA_VALUE_LEN, 16);
     assert_int_equal(check(CKO_SECRET_KEY, CKK_AES, &t), CKR_TEMPLATE_INCOMPLETE);
-    put(&t, CKO_SECRET_KEY, CKA_VALUE, NULL, 0); /* empty */
-    assert_int_equal(check(CKO_SECRET_KEY, CKK_GENERIC_SECRET, &t), CKR_TEMPLATE_INCOMPLETE);
+    put(&t, CKO_SECRET_KEY, CKA_VALUE, NULL, 0); /* empty: a value, and not a valid one */
+    assert_int_equal(check(CKO_SECRET_KEY, CKK_GENERIC_SECRET, &t), CKR_ATTRIBUTE_VALUE_INVALID);
     attrs_free(&t);
 }
 
