@@ -145,6 +145,25 @@ static CK_RV ecx_attrs(EVP_PKEY *pkey, struct attrs *pub, struct attrs *priv)
     return rv;
 }
 
+/* What keyimport_check would add: CKA_PUBLIC_KEY_INFO on both halves, an
+ * RSA public key's CKA_MODULUS_BITS. */
+static CK_RV derived_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct attrs *priv)
+{
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(pkey, &der);
+    if (n <= 0)
+        return CKR_DEVICE_ERROR;
+    CK_RV rv = CKR_OK;
+    if (pub != NULL)
+        rv = attrs_set(pub, CKO_PUBLIC_KEY, CKA_PUBLIC_KEY_INFO, der, (CK_ULONG)n);
+    if (rv == CKR_OK && priv != NULL)
+        rv = attrs_set(priv, CKO_PRIVATE_KEY, CKA_PUBLIC_KEY_INFO, der, (CK_ULONG)n);
+    OPENSSL_free(der);
+    if (rv == CKR_OK && pub != NULL && kt == CKK_RSA && attrs_find(pub, CKA_MODULUS_BITS) == NULL)
+        rv = attrs_set_ulong(pub, CKA_MODULUS_BITS, (CK_ULONG)EVP_PKEY_get_bits(pkey));
+    return rv;
+}
+
 CK_RV keyexport_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct attrs *priv)
 {
     int id = EVP_PKEY_get_base_id(pkey);
@@ -169,6 +188,8 @@ CK_RV keyexport_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct 
         rv = CKR_KEY_TYPE_INCONSISTENT;
         break;
     }
+    if (rv == CKR_OK)
+        rv = derived_attrs(pkey, kt, pub, priv);
     ERR_pop_to_mark();
     return rv;
 }

@@ -35,14 +35,16 @@ static CK_KEY_TYPE secret_type(const struct mech_desc *d, const struct attrs *t)
     return kt;
 }
 
-/* The last steps of every new key: import checks, then the store. */
+/* The last steps of every new key: import checks (skipped for a key pair
+ * the module just generated: keyexport_attrs wrote it from the key that
+ * passed the pairwise test, derived attributes included), then the store. */
 static CK_RV add_key(struct p11_call *c, struct attrs *t, CK_SESSION_HANDLE hSession,
-                     CK_OBJECT_HANDLE *out)
+                     bool generated_pair, CK_OBJECT_HANDLE *out)
 {
     CK_ULONG cls = 0, kt = 0;
     (void)attrs_get_ulong(t, CKA_CLASS, &cls);
     (void)attrs_get_ulong(t, CKA_KEY_TYPE, &kt);
-    CK_RV rv = keyimport_check(c->h->crypto, cls, kt, t);
+    CK_RV rv = generated_pair ? CKR_OK : keyimport_check(c->h->crypto, cls, kt, t);
     if (rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCOMPLETE)
         rv = CKR_DEVICE_ERROR; /* the module made this material: a bug, not the caller's */
     if (rv == CKR_OK)
@@ -77,7 +79,7 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = d->family->generate(d, pMechanism, c.h->crypto, &c.h->cfg, &t);
     if (rv == CKR_OK)
-        rv = add_key(&c, &t, hSession, phKey);
+        rv = add_key(&c, &t, hSession, false, phKey);
     attrs_free(&t);
     p11_call_end(&c);
     return rv;
@@ -125,9 +127,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = d->family->generate_pair(d, pMechanism, c.h->crypto, &c.h->cfg, &pub, &priv);
     if (rv == CKR_OK)
-        rv = add_key(&c, &pub, hSession, &hpub);
+        rv = add_key(&c, &pub, hSession, true, &hpub);
     if (rv == CKR_OK) {
-        rv = add_key(&c, &priv, hSession, phPrivateKey);
+        rv = add_key(&c, &priv, hSession, true, phPrivateKey);
         if (rv != CKR_OK && objects_destroy(c.objs, hpub, &c.v) != CKR_OK)
             util_log("C_GenerateKeyPair: could not remove the public half %lu", hpub);
         else
@@ -215,7 +217,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
     if (rv == CKR_OK)
         rv = attrs_set(&t, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)value_len);
     if (rv == CKR_OK)
-        rv = add_key(&c, &t, hSession, phKey);
+        rv = add_key(&c, &t, hSession, false, phKey);
     crypto_secret_free(value, value_len);
     key_unref(k);
     attrs_free(&t);

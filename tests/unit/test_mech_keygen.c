@@ -10,11 +10,14 @@
  */
 #include "unit_util.h"
 
+#include <openssl/param_build.h>
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include "mech/mech.h"
 #include "object/attr.h"
@@ -641,6 +644,102 @@ static void test_curve_errors(void **state)
     pair_free(&p);
 }
 
+/* A key pair whose halves do not match: the public part of one generated
+ * key with the private part of another. */
+static EVP_PKEY *mismatched(const char *alg, const char *group)
+{
+    OSSL_LIB_CTX *lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
+    EVP_PKEY *a = group != NULL ? EVP_PKEY_Q_keygen(lc, NULL, alg, group)
+                                : EVP_PKEY_Q_keygen(lc, NULL, alg);
+    EVP_PKEY *b = group != NULL ? EVP_PKEY_Q_keygen(lc, NULL, alg, group)
+                                : EVP_PKEY_Q_keygen(lc, NULL, alg);
+    assert_non_null(a);
+    assert_non_null(b);
+    OSSL_PARAM *pa = NULL, *pb = NULL;
+    assert_int_equal(EVP_PKEY_todata(a, EVP_PKEY_PUBLIC_KEY, &pa), 1);
+    assert_int_equal(EVP_PKEY_todata(b, EVP_PKEY_KEYPAIR, &pb), 1);
+    OSSL_PARAM *priv = OSSL_PARAM_locate(pb, OSSL_PKEY_PARAM_PRIV_KEY);
+    assert_non_null(priv);
+    OSSL_PARAM both[] = {OSSL_PARAM_END, OSSL_PARAM_END, OSSL_PARAM_END, OSSL_PARAM_END};
+    size_t n = 0;
+    for (OSSL_PARAM *p = pa; p->key != NULL && n < 2; p++)
+        both[n++] = *p;
+    both[n] = *priv;
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(lc, alg, NULL);
+    EVP_PKEY *out = NULL;
+    assert_non_null(pc);
+    assert_int_equal(EVP_PKEY_fromdata_init(pc), 1);
+    if (EVP_PKEY_fromdata(pc, &out, EVP_PKEY_KEYPAIR, both) != 1) {
+        out = NULL; /* OpenSSL refuses to build such a pair itself */
+        ERR_clear_error();
+    }
+    EVP_PKEY_CTX_free(pc);
+    OSSL_PARAM_free(pa);
+    OSSL_PARAM_free(pb); /* wipes its secure part */
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(b);
+    return out;
+}
+
+/* The pairwise consistency test accepts a real pair and rejects halves of
+ * two different keys, for every key type it covers. */
+static void test_pairwise_check(void **state)
+{
+    (void)state;
+    OSSL_LIB_CTX *lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
+    static const struct {
+        const char *alg, *group;
+        CK_KEY_TYPE kt;
+    } kinds[] = {
+        {"EC", "P-256", CKK_EC},
+        {"ED25519", NULL, CKK_EC_EDWARDS},
+        {"X25519", NULL, CKK_EC_MONTGOMERY},
+    };
+    size_t rejected = 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        EVP_PKEY *good = kinds[i].group != NULL
+                             ? EVP_PKEY_Q_keygen(lc, NULL, kinds[i].alg, kinds[i].group)
+                             : EVP_PKEY_Q_keygen(lc, NULL, kinds[i].alg);
+        assert_int_equal(mech_pairwise_check(g_c, good, kinds[i].kt), CKR_OK);
+        EVP_PKEY *bad = mismatched(kinds[i].alg, kinds[i].group);
+        print_message("# %s: a mismatched pair %s\n", kinds[i].alg,
+                      bad != NULL ? "is rejected" : "cannot even be built");
+        if (bad != NULL)
+            assert_int_equal(mech_pairwise_check(g_c, bad, kinds[i].kt), CKR_DEVICE_ERROR);
+        rejected += bad != NULL;
+        EVP_PKEY_free(good);
+        EVP_PKEY_free(bad);
+    }
+    assert_true(rejected >= 1); /* EdDSA and X25519 pairs can be mismatched; EC ones OpenSSL refuses to build */
+    /* RSA: n, e of one key with d of another (no CRT: the sign uses d). */
+    EVP_PKEY *a = EVP_PKEY_Q_keygen(lc, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *b = EVP_PKEY_Q_keygen(lc, NULL, "RSA", (size_t)2048);
+    BIGNUM *n = NULL, *e = NULL, *d = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(a, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(a, OSSL_PKEY_PARAM_RSA_E, &e), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(b, OSSL_PKEY_PARAM_RSA_D, &d), 1);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d), 1);
+    OSSL_PARAM *ps = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(lc, "RSA", NULL);
+    EVP_PKEY *bad = NULL;
+    assert_int_equal(EVP_PKEY_fromdata_init(pc), 1);
+    assert_int_equal(EVP_PKEY_fromdata(pc, &bad, EVP_PKEY_KEYPAIR, ps), 1);
+    assert_int_equal(mech_pairwise_check(g_c, a, CKK_RSA), CKR_OK);
+    assert_int_equal(mech_pairwise_check(g_c, bad, CKK_RSA), CKR_DEVICE_ERROR);
+    EVP_PKEY_CTX_free(pc);
+    OSSL_PARAM_free(ps);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    BN_clear_free(d);
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(b);
+    EVP_PKEY_free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rsa_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curve_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pairwise_check, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
