@@ -69,7 +69,6 @@
 #define CCM_NONCE_MAX 13
 #define EVP_CHUNK     (1 << 30) /* bytes per EVP call (int lengths) */
 #define BUF_START     256
-#define GCM_STACK     4096 /* plaintext bytes gcm_open keeps on the stack */
 
 struct aead_op {
     struct mech_op head;
@@ -183,39 +182,32 @@ out:
 }
 
 /* GCM decryption of ct (n bytes, the context having absorbed everything
- * before it) checked against tag: out gets the plaintext only when the
- * tag verifies (so it goes through a private buffer first: on the stack
- * up to GCM_STACK bytes, wiped either way). */
+ * before it) checked against tag, into out: when the tag does not verify
+ * the bytes written are wiped (zeroed) before returning, so no
+ * unauthenticated plaintext is ever released. */
 static CK_RV gcm_open(struct aead_op *o, const unsigned char *ct, size_t n,
                       const unsigned char *tag, unsigned char *out)
 {
-    CK_RV rv = CKR_HOST_MEMORY;
-    unsigned char stack[GCM_STACK];
-    unsigned char *tmp = n <= sizeof(stack) ? stack : OPENSSL_malloc(n);
+    CK_RV rv;
     size_t k = 0;
     int fin = 0;
-    if (tmp == NULL)
-        goto out;
-    if ((rv = evp_update(o->ctx, tmp, &k, ct, n)) != CKR_OK)
+    unsigned char none[1];
+    if ((rv = evp_update(o->ctx, n > 0 ? out : none, &k, ct, n)) != CKR_OK)
         goto out;
     rv = CKR_DEVICE_ERROR;
     if (EVP_CIPHER_CTX_ctrl(o->ctx, EVP_CTRL_AEAD_SET_TAG, (int)o->taglen, (void *)tag) != 1)
         goto out;
-    if (EVP_CipherFinal_ex(o->ctx, tmp + k, &fin) != 1) {
+    if (EVP_CipherFinal_ex(o->ctx, n > 0 ? out + k : none, &fin) != 1) {
         ERR_clear_error();
         rv = data_error(o);
         goto out;
     }
-    if (n > 0)
-        memcpy(out, tmp, n);
     rv = CKR_OK;
 out:
-    /* explicit_bzero: glibc's vectorised memset, not elided; OPENSSL_cleanse
-     * stores 8 bytes at a time, a sixth of a 4 KiB decryption's time. */
-    if (tmp != NULL)
-        explicit_bzero(tmp, n);
-    if (tmp != stack)
-        OPENSSL_free(tmp);
+    /* explicit_bzero: glibc's vectorised memset, not elided (OPENSSL_cleanse
+     * stores 8 bytes at a time). */
+    if (rv != CKR_OK && n > 0)
+        explicit_bzero(out, n);
     return rv;
 }
 

@@ -167,6 +167,15 @@ out:
 }
 
 /* A decryption that must fail with want, leaving out untouched. */
+/* Every byte of out as it was (clean) or wiped to zero: no plaintext. */
+static bool released_nothing(const unsigned char *out, const unsigned char *clean, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (out[i] != clean[i] && out[i] != 0)
+            return false;
+    return true;
+}
+
 static void reject(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mech_fn fn,
                    struct key *k, const unsigned char *in, size_t inlen, CK_RV want)
 {
@@ -175,10 +184,11 @@ static void reject(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mec
     memset(clean, 0xa5, sizeof(clean));
     CK_ULONG n = sizeof(out);
     assert_int_equal(oneshot(type, param, plen, fn, k, in, inlen, out, &n), want);
-    assert_memory_equal(out, clean, sizeof(out));
+    assert_true(released_nothing(out, clean, sizeof(out)));
+    memset(out, 0xa5, sizeof(out));
     n = sizeof(out);
     assert_int_equal(multi(type, param, plen, fn, k, in, inlen, out, &n), want);
-    assert_memory_equal(out, clean, sizeof(out));
+    assert_true(released_nothing(out, clean, sizeof(out)));
 }
 
 /* pt <-> ct (ciphertext || tag) both ways, single and multi-part; or,
@@ -688,8 +698,8 @@ static void test_msg_gcm(void **state)
     n = sizeof(out);
     assert_int_equal(dec->ops->msg_next(dec, &mp, sizeof(mp), ct + 200, 100, out, &n, true),
                      CKR_ENCRYPTED_DATA_INVALID);
-    for (size_t i = 0; i < 100; i++)
-        assert_int_equal(out[i], 0xa5);
+    for (size_t i = 0; i < 100; i++) /* the last part: nothing released (wiped) */
+        assert_true(out[i] == 0xa5 || out[i] == 0);
     tag[0] ^= 1;
     n = sizeof(out);
     assert_int_equal(dec->ops->msg_begin(dec, &mp, sizeof(mp), aad, sizeof(aad)), CKR_OK);
