@@ -22,6 +22,66 @@ static const char *curve_name(EVP_PKEY *pkey)
     return NULL;
 }
 
+/* The usage attributes, by KEY_USE bit. */
+static const CK_ATTRIBUTE_TYPE USAGE[] = {
+    CKA_ENCRYPT, CKA_DECRYPT, CKA_SIGN,   CKA_VERIFY,      CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER,
+    CKA_WRAP,    CKA_UNWRAP,  CKA_DERIVE, CKA_ENCAPSULATE, CKA_DECAPSULATE,
+};
+#define NUSAGE (sizeof(USAGE) / sizeof(USAGE[0]))
+
+long key_date(const struct attr *a)
+{
+    if (a == NULL || a->len != sizeof(CK_DATE))
+        return -1;
+    long v = 0;
+    for (size_t i = 0; i < 8; i++) {
+        if (a->value[i] < '0' || a->value[i] > '9')
+            return -1;
+        v = v * 10 + (a->value[i] - '0');
+    }
+    return v;
+}
+
+/* Copies the use policy of attributes a into k. */
+static CK_RV use_policy(struct key *k, const struct attrs *a)
+{
+    for (size_t i = 0; i < NUSAGE; i++)
+        if (attrs_bool(a, USAGE[i], false))
+            k->usage |= 1u << i;
+    k->start = key_date(attrs_find(a, CKA_START_DATE));
+    k->end = key_date(attrs_find(a, CKA_END_DATE));
+    const struct attr *al = attrs_find(a, CKA_ALLOWED_MECHANISMS);
+    if (al == NULL || al->len < sizeof(CK_MECHANISM_TYPE))
+        return CKR_OK;
+    k->nallowed = al->len / sizeof(CK_MECHANISM_TYPE);
+    k->allowed = malloc(k->nallowed * sizeof(CK_MECHANISM_TYPE));
+    if (k->allowed == NULL)
+        return CKR_HOST_MEMORY;
+    memcpy(k->allowed, al->value, k->nallowed * sizeof(CK_MECHANISM_TYPE));
+    return CKR_OK;
+}
+
+CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
+                  long today)
+{
+    if (usage != 0) {
+        size_t i = 0;
+        while (i < NUSAGE && USAGE[i] != usage)
+            i++;
+        if (i == NUSAGE || !(k->usage & (1u << i)))
+            return CKR_KEY_FUNCTION_NOT_PERMITTED;
+    }
+    if ((k->start >= 0 && today < k->start) || (k->end >= 0 && today > k->end))
+        return CKR_KEY_FUNCTION_NOT_PERMITTED;
+    if (k->allowed != NULL && mech != CK_UNAVAILABLE_INFORMATION) {
+        for (size_t i = 0; i < k->nallowed; i++)
+            if (k->allowed[i] == mech)
+                return CKR_OK;
+        return CKR_MECHANISM_INVALID;
+    }
+    return CKR_OK;
+}
+
 CK_RV key_build(struct crypto *c, const struct attrs *a, struct key **out)
 {
     CK_ULONG cls = 0, kt = 0;
@@ -40,7 +100,11 @@ CK_RV key_build(struct crypto *c, const struct attrs *a, struct key **out)
     k->always_authenticate = attrs_bool(a, CKA_ALWAYS_AUTHENTICATE, false);
     (void)attrs_get_ulong(a, CKA_PARAMETER_SET, &k->parameter_set);
 
-    CK_RV rv = CKR_OK;
+    CK_RV rv = use_policy(k, a);
+    if (rv != CKR_OK) {
+        key_unref(k);
+        return rv;
+    }
     if (cls == CKO_SECRET_KEY) {
         const struct attr *v = attrs_find(a, CKA_VALUE);
         if (v == NULL || v->len == 0) {
@@ -86,5 +150,6 @@ void key_unref(struct key *k)
         return;
     crypto_secret_free(k->secret, k->secret_len);
     EVP_PKEY_free(k->pkey);
+    free(k->allowed);
     free(k);
 }

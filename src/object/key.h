@@ -30,7 +30,25 @@ struct key {
     const char *curve;        /* EC, Edwards, Montgomery: OpenSSL group/key name */
     CK_ULONG parameter_set;   /* ML-KEM / ML-DSA / SLH-DSA: CKA_PARAMETER_SET */
     bool always_authenticate; /* CKA_ALWAYS_AUTHENTICATE (private keys) */
+    /* The use policy, copied from the attributes (the cache goes when they
+     * change): usage attributes that are true, as KEY_USE bits; the
+     * cryptoperiod (YYYYMMDD, -1: open); CKA_ALLOWED_MECHANISMS (NULL: any). */
+    unsigned usage;
+    long start, end;
+    CK_MECHANISM_TYPE *allowed;
+    size_t nallowed;
 };
+
+/* A CK_DATE attribute as YYYYMMDD (which compares in date order), or -1
+ * when absent, empty or malformed. */
+long key_date(const struct attr *a);
+
+/* objects_check_use's rules on a built key: usage (0: not checked) must be
+ * true, today within [start, end], mech in the allowed list (unless
+ * CK_UNAVAILABLE_INFORMATION).  CKR_OK, CKR_KEY_FUNCTION_NOT_PERMITTED or
+ * CKR_MECHANISM_INVALID. */
+CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
+                  long today);
 
 /* Builds the key of an object of class cls (CKO_SECRET_KEY, CKO_PUBLIC_KEY
  * or CKO_PRIVATE_KEY) with attributes a.  Returns CKR_OK and *out (one

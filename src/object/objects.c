@@ -884,19 +884,6 @@ size_t objects_count(struct objects *o)
 }
 
 /* CK_DATE -> days since 1970-01-01 style ordinal (only compared), or -1. */
-static long date_ordinal(const struct attr *a)
-{
-    if (a == NULL || a->len != sizeof(CK_DATE))
-        return -1;
-    long v = 0;
-    for (size_t i = 0; i < 8; i++) {
-        if (a->value[i] < '0' || a->value[i] > '9')
-            return -1;
-        v = v * 10 + (a->value[i] - '0');
-    }
-    return v; /* YYYYMMDD compares in date order */
-}
-
 /* The usage checks of objects_check_use and objects_key on visible obj.
  * Caller holds the lock. */
 static CK_RV check_use(const struct object *obj, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
@@ -907,8 +894,8 @@ static CK_RV check_use(const struct object *obj, CK_ATTRIBUTE_TYPE usage, CK_MEC
         return CKR_KEY_HANDLE_INVALID;
     if (usage != 0 && !attrs_bool(&obj->attrs, usage, false))
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
-    long start = date_ordinal(attrs_find(&obj->attrs, CKA_START_DATE));
-    long end = date_ordinal(attrs_find(&obj->attrs, CKA_END_DATE));
+    long start = key_date(attrs_find(&obj->attrs, CKA_START_DATE));
+    long end = key_date(attrs_find(&obj->attrs, CKA_END_DATE));
     if ((start >= 0 && today < start) || (end >= 0 && today > end))
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
     const struct attr *allowed = attrs_find(&obj->attrs, CKA_ALLOWED_MECHANISMS);
@@ -947,8 +934,10 @@ CK_RV objects_key(struct objects *o, CK_OBJECT_HANDLE h, const struct objects_vi
     CK_RV rv = visible(o, h, v, &obj);
     if (rv == CKR_OBJECT_HANDLE_INVALID)
         rv = CKR_KEY_HANDLE_INVALID;
-    if (rv == CKR_OK)
-        rv = check_use(obj, usage, mech, today);
+    struct key *cached = rv == CKR_OK ? atomic_load(&obj->key) : NULL;
+    if (rv == CKR_OK) /* a built key carries its policy: no attribute lookups */
+        rv = cached != NULL ? key_permits(cached, usage, mech, today)
+                            : check_use(obj, usage, mech, today);
     if (rv == CKR_OK && !obj->is_private && obj->sealed != NULL && !obj->secrets_loaded &&
         object_class(obj) != CKO_PUBLIC_KEY)
         rv = CKR_USER_NOT_LOGGED_IN; /* a public secret key: its value opens at login */

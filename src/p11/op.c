@@ -1,6 +1,8 @@
 /* What the chapters' entry points share: the call context on a session and
  * the life cycle of a cryptographic operation (Init, Update, Final,
  * single-part), with the spec's rules on when an operation ends (5.2). */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,13 +38,23 @@ CK_RV p11_may_hold(const struct p11_call *c, const struct attrs *a)
     return CKR_OK;
 }
 
+/* The date changes once a day: gmtime_r (which takes glibc's time zone
+ * lock) runs only then.  Packed as day number << 32 | YYYYMMDD. */
+static atomic_uint_fast64_t g_today;
+
 long p11_today(void)
 {
     time_t now = time(NULL);
+    uint64_t day = (uint64_t)(now / 86400);
+    uint64_t cached = atomic_load_explicit(&g_today, memory_order_relaxed);
+    if (cached >> 32 == day && cached != 0)
+        return (long)(cached & 0xffffffffu);
     struct tm tm;
     if (gmtime_r(&now, &tm) == NULL)
         return 0;
-    return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    long v = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    atomic_store_explicit(&g_today, day << 32 | (uint64_t)v, memory_order_relaxed);
+    return v;
 }
 
 /* Does this return end the operation (5.2)? */
