@@ -150,11 +150,13 @@ CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inl
 }
 
 /* Looks up the session's operation of kind k and locks the session; on
- * CKR_OK the caller unlocks and ends the call. */
+ * CKR_OK the caller ends the call with op_end.  An operation under way
+ * needs no object view (its key is its own reference): only h and s of c
+ * are set. */
 static CK_RV op_begin(CK_SESSION_HANDLE hSession, enum session_op k, struct p11_call *c,
                       struct session_slot **slot)
 {
-    CK_RV rv = p11_call_begin(hSession, c);
+    CK_RV rv = p11_session(hSession, &c->h, &c->s);
     if (rv != CKR_OK)
         return rv;
     session_lock(c->s);
@@ -166,7 +168,7 @@ static CK_RV op_begin(CK_SESSION_HANDLE hSession, enum session_op k, struct p11_
         rv = CKR_USER_NOT_LOGGED_IN; /* the operation waits for the context login */
     if (rv != CKR_OK) {
         session_unlock(c->s);
-        p11_call_end(c);
+        session_put(c->s);
     }
     return rv;
 }
@@ -174,7 +176,7 @@ static CK_RV op_begin(CK_SESSION_HANDLE hSession, enum session_op k, struct p11_
 static void op_end(struct p11_call *c)
 {
     session_unlock(c->s);
-    p11_call_end(c);
+    session_put(c->s);
 }
 
 CK_RV p11_op_update(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *in,
