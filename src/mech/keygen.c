@@ -442,6 +442,12 @@ static CK_RV kg_generate_pair(const struct mech_desc *d, const CK_MECHANISM *m, 
     ERR_set_mark();
     if (m->ulParameterLen != 0)
         goto out;
+    /* Prediction resistance for the key: a request with it reseeds this
+     * thread's DRBG from the entropy source, and OpenSSL's key generation
+     * draws from that same DRBG next. */
+    unsigned char fresh;
+    if ((rv = crypto_random(c, &fresh, 1, true)) != CKR_OK)
+        goto out;
     switch (d->type) {
     case CKM_RSA_PKCS_KEY_PAIR_GEN:
         rv = rsa_generate(lc, d, cfg, pub, priv, &pkey);

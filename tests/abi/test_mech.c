@@ -789,6 +789,18 @@ static void test_key_usage_policy(void **state)
     OK(f->C_SignInit(s, NULL, CK_INVALID_HANDLE));
     RV(f->C_Sign(s, out, 1, out, &len), CKR_OPERATION_NOT_INITIALIZED);
     OK(f->C_SignInit(s, NULL, CK_INVALID_HANDLE)); /* nothing active: still CKR_OK */
+    /* The key's usable form is cached after a use: changing the attribute
+     * must still count at the next Init (and when it comes back). */
+    CK_ATTRIBUTE sign_off[] = {A_BOOL(CKA_SIGN, false)}, sign_on[] = {A_BOOL(CKA_SIGN, true)};
+    OK(f->C_SignInit(s, &hmac, g_sign));
+    len = sizeof(out);
+    OK(f->C_Sign(s, out, 1, out, &len));
+    OK(f->C_SetAttributeValue(s, g_sign, sign_off, 1));
+    RV(f->C_SignInit(s, &hmac, g_sign), CKR_KEY_FUNCTION_NOT_PERMITTED);
+    OK(f->C_SetAttributeValue(s, g_sign, sign_on, 1));
+    OK(f->C_SignInit(s, &hmac, g_sign));
+    OK(f->C_SignInit(s, NULL, CK_INVALID_HANDLE));
+    len = sizeof(out);
     /* Key type. */
     RV(f->C_SignInit(s, &hmac, a_sign), CKR_KEY_TYPE_INCONSISTENT);
     RV(f->C_EncryptInit(s, &cbc, g_sign), CKR_KEY_TYPE_INCONSISTENT);
