@@ -16,13 +16,13 @@
 
 #include "pkcs11/pkcs11.h"
 
-#define CHECK(call)                                                                \
-    do {                                                                           \
-        CK_RV rv_ = (call);                                                        \
-        if (rv_ != CKR_OK) {                                                       \
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        CK_RV rv_ = (call);                                                         \
+        if (rv_ != CKR_OK) {                                                        \
             fprintf(stderr, "%s:%d: %s = 0x%lx\n", __FILE__, __LINE__, #call, rv_); \
-            exit(1);                                                               \
-        }                                                                          \
+            exit(1);                                                                \
+        }                                                                           \
     } while (0)
 
 static CK_FUNCTION_LIST_PTR p11;
@@ -81,8 +81,8 @@ int main(int argc, char **argv)
         return 2;
     }
     void *dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    CK_C_GetFunctionList get = dl != NULL ? (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList")
-                                          : NULL;
+    CK_C_GetFunctionList get =
+        dl != NULL ? (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList") : NULL;
     if (get == NULL) {
         fprintf(stderr, "%s: %s\n", argv[1], dlerror());
         return 1;

@@ -16,7 +16,7 @@ struct session {
     CK_FLAGS flags;
     struct token *token;
     atomic_uint refs;
-    pthread_mutex_t lock; /* guards the operation state below */
+    pthread_mutex_t lock;    /* guards the operation state below */
     CK_OBJECT_HANDLE *found; /* C_FindObjects results, NULL when no search */
     size_t nfound, found_pos;
     bool finding;

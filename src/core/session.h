@@ -66,7 +66,7 @@ enum session_op {
     SESSION_OP_VERIFY_SIGNATURE, /* 3.2 C_VerifySignature*: blob = the signature */
     SESSION_OP_MSG_ENCRYPT,
     SESSION_OP_MSG_DECRYPT,
-    SESSION_OP_MSG_SIGN,         /* mech = the Init mechanism; op = the current message's */
+    SESSION_OP_MSG_SIGN, /* mech = the Init mechanism; op = the current message's */
     SESSION_OP_MSG_VERIFY,
     SESSION_OP_COUNT
 };
@@ -77,11 +77,11 @@ struct key;
 /* One operation slot.  op NULL: no operation of this kind. */
 struct session_slot {
     struct mech_op *op;
-    bool active;          /* message APIs: Init done (op is per message) */
-    CK_MECHANISM mech;    /* message APIs: the Init mechanism, parameter copied */
-    struct key *key;      /* message APIs: the Init key (a reference) */
-    bool needs_login;     /* CKA_ALWAYS_AUTHENTICATE key: C_Login(CKU_CONTEXT_SPECIFIC) first */
-    unsigned char *blob;  /* C_VerifySignatureInit: the signature */
+    bool active;         /* message APIs: Init done (op is per message) */
+    CK_MECHANISM mech;   /* message APIs: the Init mechanism, parameter copied */
+    struct key *key;     /* message APIs: the Init key (a reference) */
+    bool needs_login;    /* CKA_ALWAYS_AUTHENTICATE key: C_Login(CKU_CONTEXT_SPECIFIC) first */
+    unsigned char *blob; /* C_VerifySignatureInit: the signature */
     CK_ULONG blob_len;
 };
 

@@ -502,8 +502,7 @@ CK_RV token_verify_context(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin
     pthread_rwlock_unlock(&t->state_lock);
     if (rv == CKR_OK) {
         omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
-        rv = omk == NULL ? CKR_HOST_MEMORY
-                         : verify_pin(t, STORE_ROLE_USER, pin, pin_len, omk);
+        rv = omk == NULL ? CKR_HOST_MEMORY : verify_pin(t, STORE_ROLE_USER, pin, pin_len, omk);
     }
     pthread_mutex_unlock(&t->auth_lock);
     crypto_secret_free(omk, CRYPTO_KEY_LEN);

@@ -22,7 +22,7 @@
 #define CRYPTO_DRBG_CHUNK 4096
 
 /* Fetched algorithms, by kind: fetched once, then read without a lock. */
-#define CRYPTO_FETCH_MAX 64
+#define CRYPTO_FETCH_MAX  64
 #define CRYPTO_FETCH_NAME 32
 
 enum fetch_kind { FETCH_MD, FETCH_CIPHER, FETCH_MAC, FETCH_KINDS };

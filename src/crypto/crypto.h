@@ -88,7 +88,8 @@ CK_RV crypto_unwrap_key(struct crypto *c, const unsigned char kek[CRYPTO_KEY_LEN
  * CKR_HOST_MEMORY or CKR_DEVICE_ERROR. */
 #define CRYPTO_SEAL_OVERHEAD (CRYPTO_GCM_IV_LEN + CRYPTO_GCM_TAG_LEN)
 CK_RV crypto_seal(struct crypto *c, const unsigned char key[CRYPTO_KEY_LEN], const void *aad,
-                  size_t aad_len, const unsigned char *in, size_t len, unsigned char *out) WARN_UNUSED;
+                  size_t aad_len, const unsigned char *in, size_t len,
+                  unsigned char *out) WARN_UNUSED;
 
 /* Opens what crypto_seal made: in_len >= CRYPTO_SEAL_OVERHEAD, out gets
  * in_len - CRYPTO_SEAL_OVERHEAD bytes.  CKR_ENCRYPTED_DATA_INVALID when the

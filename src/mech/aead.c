@@ -60,8 +60,9 @@
 
 #include "mech/mech.h"
 
-#define GCM_IV_MAX    128 /* bytes: OpenSSL's GCM_IV_MAX_SIZE (SP 800-38D allows more; 12 is
-                              what anyone should use) */
+#define GCM_IV_MAX                                                         \
+    128 /* bytes: OpenSSL's GCM_IV_MAX_SIZE (SP 800-38D allows more; 12 is \
+            what anyone should use) */
 #define GCM_IV_STD    12
 #define GCM_BLOCK     16
 #define TAG_MAX       16

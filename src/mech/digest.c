@@ -54,7 +54,7 @@ static CK_RV digest_oneshot(struct mech_op *op, const unsigned char *in, CK_ULON
  * context, valid in this process until STATE_MAX newer states were saved or
  * C_Finalize.  It holds no secret (a digest of data the caller has). */
 #define STATE_MAGIC "CRD1"
-#define STATE_MAX 32 /* saved states kept per process */
+#define STATE_MAX   32 /* saved states kept per process */
 
 struct saved {
     unsigned char tag[16];

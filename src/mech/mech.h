@@ -35,11 +35,11 @@
 
 /* Policy classes (mech_desc.policy bits). */
 enum {
-    MECH_APPROVED = 1u << 0,    /* allowed when fips_approved_only */
-    MECH_SHA1_SIGN = 1u << 1,   /* SHA-1 signature: needs allow_sha1_signing */
-    MECH_PQC = 1u << 2,         /* post-quantum: needs enable_pqc */
-    MECH_VENDOR_PQC = 1u << 3,  /* reference's vendor alias: listed only with craton_vendor_pqc */
-    MECH_LEGACY = 1u << 4,      /* Triple DES: never in approved-only mode */
+    MECH_APPROVED = 1u << 0,   /* allowed when fips_approved_only */
+    MECH_SHA1_SIGN = 1u << 1,  /* SHA-1 signature: needs allow_sha1_signing */
+    MECH_PQC = 1u << 2,        /* post-quantum: needs enable_pqc */
+    MECH_VENDOR_PQC = 1u << 3, /* reference's vendor alias: listed only with craton_vendor_pqc */
+    MECH_LEGACY = 1u << 4,     /* Triple DES: never in approved-only mode */
 };
 
 struct mech_desc;
@@ -59,20 +59,23 @@ struct mech_op_ops {
      * convention).  Digest/sign/verify: absorb a part (out NULL, outlen
      * NULL).  NULL: the mechanism is single-part only (the p11 layer then
      * returns CKR_FUNCTION_NOT_SUPPORTED and keeps the operation). */
-    CK_RV (*update)(struct mech_op *op, const unsigned char *in, CK_ULONG inlen,
-                    unsigned char *out, CK_ULONG *outlen);
+    CK_RV (*update)
+    (struct mech_op *op, const unsigned char *in, CK_ULONG inlen, unsigned char *out,
+     CK_ULONG *outlen);
     /* Encrypt/decrypt: the last output; digest/sign: the digest/signature. */
     CK_RV (*final)(struct mech_op *op, unsigned char *out, CK_ULONG *outlen);
     /* Single-part (C_Encrypt, C_Sign, C_Digest, C_SignRecover,
      * C_VerifyRecover: out = recovered data).  NULL: update + final. */
-    CK_RV (*oneshot)(struct mech_op *op, const unsigned char *in, CK_ULONG inlen,
-                     unsigned char *out, CK_ULONG *outlen);
+    CK_RV (*oneshot)
+    (struct mech_op *op, const unsigned char *in, CK_ULONG inlen, unsigned char *out,
+     CK_ULONG *outlen);
     /* Verify: after updates, check sig.  CKR_OK, CKR_SIGNATURE_INVALID or
      * CKR_SIGNATURE_LEN_RANGE. */
     CK_RV (*verify_final)(struct mech_op *op, const unsigned char *sig, CK_ULONG siglen);
     /* Single-part verify; NULL: update + verify_final. */
-    CK_RV (*verify_oneshot)(struct mech_op *op, const unsigned char *in, CK_ULONG inlen,
-                            const unsigned char *sig, CK_ULONG siglen);
+    CK_RV (*verify_oneshot)
+    (struct mech_op *op, const unsigned char *in, CK_ULONG inlen, const unsigned char *sig,
+     CK_ULONG siglen);
     /* Digest state (C_GetOperationState / C_SetOperationState): serialise
      * (output convention) / restore.  NULL: CKR_STATE_UNSAVEABLE. */
     CK_RV (*get_state)(struct mech_op *op, unsigned char *out, CK_ULONG *outlen);
@@ -86,11 +89,11 @@ struct mech_op_ops {
      * the message (tag written to / checked from param: decryption releases
      * nothing unauthenticated when the tag is wrong:
      * CKR_ENCRYPTED_DATA_INVALID).  C_EncryptMessage = begin + next(last). */
-    CK_RV (*msg_begin)(struct mech_op *op, void *param, CK_ULONG paramlen,
-                       const unsigned char *aad, CK_ULONG aadlen);
-    CK_RV (*msg_next)(struct mech_op *op, void *param, CK_ULONG paramlen,
-                      const unsigned char *in, CK_ULONG inlen, unsigned char *out,
-                      CK_ULONG *outlen, bool last);
+    CK_RV (*msg_begin)
+    (struct mech_op *op, void *param, CK_ULONG paramlen, const unsigned char *aad, CK_ULONG aadlen);
+    CK_RV (*msg_next)
+    (struct mech_op *op, void *param, CK_ULONG paramlen, const unsigned char *in, CK_ULONG inlen,
+     unsigned char *out, CK_ULONG *outlen, bool last);
     /* Frees the family's part (wiping secrets); the key reference is
      * dropped by mech_op_free. */
     void (*free)(struct mech_op *op);
@@ -103,8 +106,8 @@ struct mech_op {
     mech_fn fn;
     struct key *key; /* a reference, or NULL (digests) */
     struct crypto *crypto;
-    bool updated;    /* an Update has happened: single-part calls now give
-                        CKR_OPERATION_ACTIVE */
+    bool updated; /* an Update has happened: single-part calls now give
+                     CKR_OPERATION_ACTIVE */
 };
 
 /* A generated key: the family fills these attribute lists (already
@@ -120,36 +123,39 @@ struct mech_family {
      * the key fits (CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_SIZE_RANGE) and
      * returns a new operation in *out, allocated with mech_op_alloc (which
      * fills the head and takes a reference to k). */
-    CK_RV (*init)(struct mech_op **out, const struct mech_desc *d, const CK_MECHANISM *m,
-                  mech_fn fn, struct key *k, struct crypto *c, const struct config *cfg);
+    CK_RV (*init)
+    (struct mech_op **out, const struct mech_desc *d, const CK_MECHANISM *m, mech_fn fn,
+     struct key *k, struct crypto *c, const struct config *cfg);
     /* C_GenerateKey: fill t (class/key type set) with CKA_VALUE from the
      * DRBG per CKA_VALUE_LEN / the mechanism. */
-    CK_RV (*generate)(const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c,
-                      const struct config *cfg, struct attrs *t);
+    CK_RV (*generate)
+    (const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c, const struct config *cfg,
+     struct attrs *t);
     /* C_GenerateKeyPair: fill pub and priv; runs the pairwise consistency
      * test before returning (CKR_DEVICE_ERROR when it fails). */
-    CK_RV (*generate_pair)(const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c,
-                           const struct config *cfg, struct attrs *pub, struct attrs *priv);
+    CK_RV (*generate_pair)
+    (const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c, const struct config *cfg,
+     struct attrs *pub, struct attrs *priv);
     /* C_DeriveKey: the new key's value, len bytes (len 0: the mechanism's
      * natural length, returned in *outlen) from base key k; *out in the
      * secure heap (crypto_secret_free(*out, *outlen)). */
-    CK_RV (*derive)(const struct mech_desc *d, const CK_MECHANISM *m, struct key *k,
-                    struct crypto *c, const struct config *cfg, size_t len, unsigned char **out,
-                    size_t *outlen);
+    CK_RV (*derive)
+    (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
+     const struct config *cfg, size_t len, unsigned char **out, size_t *outlen);
 };
 
 /* One mechanism (a row of the table). */
 struct mech_desc {
     CK_MECHANISM_TYPE type;
-    CK_ULONG min, max;         /* CK_MECHANISM_INFO: bits for RSA/EC/AES/DES3/HMAC
-                                  keys (the spec's units for each), 0 for digests */
-    CK_FLAGS flags;            /* CK_MECHANISM_INFO flags */
-    unsigned policy;           /* MECH_* */
-    CK_KEY_TYPE key_type;      /* the key type it takes (CK_UNAVAILABLE_INFORMATION: none
-                                  or several, the family checks) */
+    CK_ULONG min, max;    /* CK_MECHANISM_INFO: bits for RSA/EC/AES/DES3/HMAC
+                             keys (the spec's units for each), 0 for digests */
+    CK_FLAGS flags;       /* CK_MECHANISM_INFO flags */
+    unsigned policy;      /* MECH_* */
+    CK_KEY_TYPE key_type; /* the key type it takes (CK_UNAVAILABLE_INFORMATION: none
+                             or several, the family checks) */
     const struct mech_family *family;
-    const char *alg;           /* family-specific: digest name ("SHA2-256"), cipher, ... */
-    CK_ULONG arg;              /* family-specific: an extra number (e.g. a mode) */
+    const char *alg; /* family-specific: digest name ("SHA2-256"), cipher, ... */
+    CK_ULONG arg;    /* family-specific: an extra number (e.g. a mode) */
 };
 
 /* The row of mechanism type, or NULL. */

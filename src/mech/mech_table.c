@@ -6,18 +6,18 @@
 
 #include "mech/mech.h"
 
-#define ENC_DEC (CKF_ENCRYPT | CKF_DECRYPT)
+#define ENC_DEC     (CKF_ENCRYPT | CKF_DECRYPT)
 #define WRAP_UNWRAP (CKF_WRAP | CKF_UNWRAP)
 #define SIGN_VERIFY (CKF_SIGN | CKF_VERIFY)
-#define RECOVER (CKF_SIGN_RECOVER | CKF_VERIFY_RECOVER)
-#define EC_FLAGS (CKF_EC_F_P | CKF_EC_OID | CKF_EC_UNCOMPRESS)
-#define NONE CK_UNAVAILABLE_INFORMATION
-#define A MECH_APPROVED
+#define RECOVER     (CKF_SIGN_RECOVER | CKF_VERIFY_RECOVER)
+#define EC_FLAGS    (CKF_EC_F_P | CKF_EC_OID | CKF_EC_UNCOMPRESS)
+#define NONE        CK_UNAVAILABLE_INFORMATION
+#define A           MECH_APPROVED
 
-#define HMAC_MIN 8UL                           /* bits: a 1-byte key */
-#define HMAC_MAX (ATTR_MAX_VALUE * 8UL)        /* bits */
-#define RSA_MIN 1024UL                         /* with allow_weak_rsa; else 2048 */
-#define RSA_MAX 8192UL
+#define HMAC_MIN 8UL                    /* bits: a 1-byte key */
+#define HMAC_MAX (ATTR_MAX_VALUE * 8UL) /* bits */
+#define RSA_MIN  1024UL                 /* with allow_weak_rsa; else 2048 */
+#define RSA_MAX  8192UL
 
 /* clang-format off */
 static const struct mech_desc table[] = {

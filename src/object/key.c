@@ -61,8 +61,7 @@ static CK_RV use_policy(struct key *k, const struct attrs *a)
     return CKR_OK;
 }
 
-CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
-                  long today)
+CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech, long today)
 {
     if (usage != 0) {
         size_t i = 0;

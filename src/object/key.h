@@ -20,10 +20,10 @@ struct evp_pkey_st;
 
 struct key {
     atomic_uint refs;
-    CK_OBJECT_CLASS cls;  /* CKO_SECRET_KEY, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY */
-    CK_KEY_TYPE type;     /* CKK_* */
-    CK_ULONG bits;        /* RSA modulus bits, EC field bits, Edwards/Montgomery
-                             key bits, secret key CKA_VALUE bytes * 8 */
+    CK_OBJECT_CLASS cls;      /* CKO_SECRET_KEY, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY */
+    CK_KEY_TYPE type;         /* CKK_* */
+    CK_ULONG bits;            /* RSA modulus bits, EC field bits, Edwards/Montgomery
+                                 key bits, secret key CKA_VALUE bytes * 8 */
     struct evp_pkey_st *pkey; /* asymmetric keys; owned */
     unsigned char *secret;    /* secret keys: CKA_VALUE, secure heap; owned */
     size_t secret_len;
@@ -47,8 +47,7 @@ long key_date(const struct attr *a);
  * true, today within [start, end], mech in the allowed list (unless
  * CK_UNAVAILABLE_INFORMATION).  CKR_OK, CKR_KEY_FUNCTION_NOT_PERMITTED or
  * CKR_MECHANISM_INVALID. */
-CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
-                  long today);
+CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech, long today);
 
 /* Builds the key of an object of class cls (CKO_SECRET_KEY, CKO_PUBLIC_KEY
  * or CKO_PRIVATE_KEY) with attributes a.  Returns CKR_OK and *out (one

@@ -178,11 +178,11 @@ CK_RV keyexport_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct 
         break;
     case CKK_EC_EDWARDS:
         rv = id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? ecx_attrs(pkey, pub, priv)
-                                                             : CKR_KEY_TYPE_INCONSISTENT;
+                                                            : CKR_KEY_TYPE_INCONSISTENT;
         break;
     case CKK_EC_MONTGOMERY:
         rv = id == EVP_PKEY_X25519 || id == EVP_PKEY_X448 ? ecx_attrs(pkey, pub, priv)
-                                                           : CKR_KEY_TYPE_INCONSISTENT;
+                                                          : CKR_KEY_TYPE_INCONSISTENT;
         break;
     default:
         rv = CKR_KEY_TYPE_INCONSISTENT;

@@ -28,8 +28,7 @@ CK_RV C_EncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ul
 CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart,
                      CK_ULONG_PTR pulLastEncryptedPartLen)
 {
-    return p11_op_final(hSession, SESSION_OP_ENCRYPT, pLastEncryptedPart,
-                        pulLastEncryptedPartLen);
+    return p11_op_final(hSession, SESSION_OP_ENCRYPT, pLastEncryptedPart, pulLastEncryptedPartLen);
 }
 
 /* 5.9 */

@@ -110,8 +110,8 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = attrs_from_template(pPublicKeyTemplate, ulPublicKeyAttributeCount, CKO_PUBLIC_KEY,
                                  &pub);
     if (rv == CKR_OK)
-        rv = attrs_from_template(pPrivateKeyTemplate, ulPrivateKeyAttributeCount,
-                                 CKO_PRIVATE_KEY, &priv);
+        rv = attrs_from_template(pPrivateKeyTemplate, ulPrivateKeyAttributeCount, CKO_PRIVATE_KEY,
+                                 &priv);
     if (rv == CKR_OK)
         rv = impose(&pub, CKO_PUBLIC_KEY, d->key_type);
     if (rv == CKR_OK)
@@ -173,8 +173,9 @@ static CK_RV derived_len(const struct attrs *t, CK_KEY_TYPE kt, size_t *len)
 }
 
 /* 5.15 */
-CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hBaseKey,
-                  CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
+CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+                  CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
+                  CK_OBJECT_HANDLE_PTR phKey)
 {
     struct p11_call c;
     struct attrs t = {0};
@@ -192,8 +193,8 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
     if (rv == CKR_OK && d->family->derive == NULL)
         rv = CKR_MECHANISM_INVALID;
     if (rv == CKR_OK)
-        rv = objects_key(c.objs, hBaseKey, &c.v, CKA_DERIVE, pMechanism->mechanism, p11_today(),
-                         &k);
+        rv =
+            objects_key(c.objs, hBaseKey, &c.v, CKA_DERIVE, pMechanism->mechanism, p11_today(), &k);
     if (rv == CKR_OK)
         rv = mech_check_key(d, CKF_DERIVE, k, &c.h->cfg);
     if (rv == CKR_OK)
@@ -205,8 +206,8 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
         rv = derived_len(&t, kt, &len);
     if (rv == CKR_OK) {
         bool always_sensitive, never_extractable;
-        object_bools(&c, hBaseKey, CKA_ALWAYS_SENSITIVE, &always_sensitive,
-                     CKA_NEVER_EXTRACTABLE, &never_extractable);
+        object_bools(&c, hBaseKey, CKA_ALWAYS_SENSITIVE, &always_sensitive, CKA_NEVER_EXTRACTABLE,
+                     &never_extractable);
         rv = rules_complete_new(RULES_DERIVE, &t, pMechanism->mechanism, always_sensitive,
                                 never_extractable);
     }
@@ -291,8 +292,8 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = mech_lookup(&c.h->cfg, pMechanism, CKF_WRAP, &d);
     if (rv == CKR_OK)
-        rv = wrapping_code(objects_key(c.objs, hWrappingKey, &c.v, CKA_WRAP,
-                                       pMechanism->mechanism, p11_today(), &wk),
+        rv = wrapping_code(objects_key(c.objs, hWrappingKey, &c.v, CKA_WRAP, pMechanism->mechanism,
+                                       p11_today(), &wk),
                            false);
     if (rv == CKR_OK)
         rv = wrappable_bytes(&c, hKey, &bytes, &len);
@@ -370,8 +371,9 @@ static CK_RV unwrapped_code(CK_RV rv)
 
 /* 5.15 */
 CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                  CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen,
-                  CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
+                  CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey,
+                  CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
+                  CK_OBJECT_HANDLE_PTR phKey)
 {
     struct p11_call c;
     struct attrs t = {0};

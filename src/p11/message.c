@@ -149,9 +149,8 @@ CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
                            CK_ULONG ulPlaintextPartLen, CK_BYTE_PTR pCiphertextPart,
                            CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags)
 {
-    return crypt_next(hSession, SESSION_OP_MSG_ENCRYPT, pParameter, ulParameterLen,
-                      pPlaintextPart, ulPlaintextPartLen, pCiphertextPart, pulCiphertextPartLen,
-                      flags);
+    return crypt_next(hSession, SESSION_OP_MSG_ENCRYPT, pParameter, ulParameterLen, pPlaintextPart,
+                      ulPlaintextPartLen, pCiphertextPart, pulCiphertextPartLen, flags);
 }
 
 CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE hSession)
@@ -189,9 +188,8 @@ CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
                            CK_ULONG ulCiphertextPartLen, CK_BYTE_PTR pPlaintextPart,
                            CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags)
 {
-    return crypt_next(hSession, SESSION_OP_MSG_DECRYPT, pParameter, ulParameterLen,
-                      pCiphertextPart, ulCiphertextPartLen, pPlaintextPart, pulPlaintextPartLen,
-                      flags);
+    return crypt_next(hSession, SESSION_OP_MSG_DECRYPT, pParameter, ulParameterLen, pCiphertextPart,
+                      ulCiphertextPartLen, pPlaintextPart, pulPlaintextPartLen, flags);
 }
 
 CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE hSession)
@@ -279,7 +277,7 @@ static CK_RV sign_call(CK_SESSION_HANDLE hSession, enum session_op k, struct p11
         return rv;
     session_lock(c->s);
     *slot = session_op_slot(c->s, k);
-    rv = !(*slot)->active      ? CKR_OPERATION_NOT_INITIALIZED
+    rv = !(*slot)->active       ? CKR_OPERATION_NOT_INITIALIZED
          : (*slot)->needs_login ? CKR_USER_NOT_LOGGED_IN
                                 : CKR_OK;
     if (rv != CKR_OK) {
@@ -343,9 +341,9 @@ CK_RV C_SignMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
 
 /* pulSignatureLen NULL: a part; otherwise the last part and the signature
  * (a size query keeps the message going). */
-CK_RV C_SignMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                        CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-                        CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
+CK_RV C_SignMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                        CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
+                        CK_ULONG_PTR pulSignatureLen)
 {
     (void)pParameter;
     (void)ulParameterLen;
@@ -393,8 +391,7 @@ CK_RV C_MessageSignFinal(CK_SESSION_HANDLE hSession)
 CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                           CK_OBJECT_HANDLE hKey)
 {
-    return msg_sign_init(hSession, SESSION_OP_MSG_VERIFY, CKF_VERIFY, CKA_VERIFY, pMechanism,
-                         hKey);
+    return msg_sign_init(hSession, SESSION_OP_MSG_VERIFY, CKF_VERIFY, CKA_VERIFY, pMechanism, hKey);
 }
 
 CK_RV C_VerifyMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,

@@ -121,8 +121,8 @@ out:
     return rv;
 }
 
-CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen,
-                      CK_BYTE_PTR out, CK_ULONG_PTR outlen, bool transforms)
+CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen, CK_BYTE_PTR out,
+                      CK_ULONG_PTR outlen, bool transforms)
 {
     struct mech_op *op = slot->op;
     CK_RV rv;
@@ -195,7 +195,7 @@ CK_RV p11_op_update(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE
 /* Single-part on op: the family's oneshot, or (absorbing families) update
  * then final after the size is known. */
 CK_RV p11_run_oneshot(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, CK_BYTE_PTR out,
-                         CK_ULONG_PTR outlen)
+                      CK_ULONG_PTR outlen)
 {
     if (op->ops->oneshot != NULL)
         return op->ops->oneshot(op, in, inlen, out, outlen);
@@ -227,8 +227,9 @@ CK_RV p11_op_final(CK_SESSION_HANDLE hSession, enum session_op k, CK_BYTE_PTR ou
     if (outlen == NULL)
         rv = CKR_ARGUMENTS_BAD;
     else if (buffered(op))
-        rv = op->ops->oneshot != NULL ? op->ops->oneshot(op, slot->blob, slot->blob_len, out, outlen)
-                                      : CKR_FUNCTION_NOT_SUPPORTED;
+        rv = op->ops->oneshot != NULL
+                 ? op->ops->oneshot(op, slot->blob, slot->blob_len, out, outlen)
+                 : CKR_FUNCTION_NOT_SUPPORTED;
     else if (op->ops->final == NULL)
         rv = CKR_FUNCTION_NOT_SUPPORTED;
     else

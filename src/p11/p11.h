@@ -89,7 +89,7 @@ CK_RV p11_run_verify(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, cons
 
 /* The same on a session already locked by the caller (dual-function
  * updates, message APIs).  slot is the operation's slot. */
-CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen,
-                      CK_BYTE_PTR out, CK_ULONG_PTR outlen, bool transforms);
+CK_RV p11_slot_update(struct session_slot *slot, const CK_BYTE *in, CK_ULONG inlen, CK_BYTE_PTR out,
+                      CK_ULONG_PTR outlen, bool transforms);
 
 #endif

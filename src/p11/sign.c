@@ -15,8 +15,7 @@ CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJ
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
              CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-    return p11_op_oneshot(hSession, SESSION_OP_SIGN, pData, ulDataLen, pSignature,
-                          pulSignatureLen);
+    return p11_op_oneshot(hSession, SESSION_OP_SIGN, pData, ulDataLen, pSignature, pulSignatureLen);
 }
 
 /* 5.11 */
@@ -57,8 +56,7 @@ CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_O
 CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-    return p11_op_verify(hSession, SESSION_OP_VERIFY, pData, ulDataLen, pSignature,
-                         ulSignatureLen);
+    return p11_op_verify(hSession, SESSION_OP_VERIFY, pData, ulDataLen, pSignature, ulSignatureLen);
 }
 
 /* 5.13 */
@@ -77,8 +75,8 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG
 CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                           CK_OBJECT_HANDLE hKey)
 {
-    return p11_op_init(hSession, SESSION_OP_VERIFY_RECOVER, CKF_VERIFY_RECOVER,
-                       CKA_VERIFY_RECOVER, pMechanism, hKey);
+    return p11_op_init(hSession, SESSION_OP_VERIFY_RECOVER, CKF_VERIFY_RECOVER, CKA_VERIFY_RECOVER,
+                       pMechanism, hKey);
 }
 
 /* 5.13: pSignature in, the recovered data out. */

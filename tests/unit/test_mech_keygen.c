@@ -649,10 +649,10 @@ static void test_curve_errors(void **state)
 static EVP_PKEY *mismatched(const char *alg, const char *group)
 {
     OSSL_LIB_CTX *lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
-    EVP_PKEY *a = group != NULL ? EVP_PKEY_Q_keygen(lc, NULL, alg, group)
-                                : EVP_PKEY_Q_keygen(lc, NULL, alg);
-    EVP_PKEY *b = group != NULL ? EVP_PKEY_Q_keygen(lc, NULL, alg, group)
-                                : EVP_PKEY_Q_keygen(lc, NULL, alg);
+    EVP_PKEY *a =
+        group != NULL ? EVP_PKEY_Q_keygen(lc, NULL, alg, group) : EVP_PKEY_Q_keygen(lc, NULL, alg);
+    EVP_PKEY *b =
+        group != NULL ? EVP_PKEY_Q_keygen(lc, NULL, alg, group) : EVP_PKEY_Q_keygen(lc, NULL, alg);
     assert_non_null(a);
     assert_non_null(b);
     OSSL_PARAM *pa = NULL, *pb = NULL;
@@ -710,7 +710,8 @@ static void test_pairwise_check(void **state)
         EVP_PKEY_free(good);
         EVP_PKEY_free(bad);
     }
-    assert_true(rejected >= 1); /* EdDSA and X25519 pairs can be mismatched; EC ones OpenSSL refuses to build */
+    assert_true(rejected >=
+                1); /* EdDSA and X25519 pairs can be mismatched; EC ones OpenSSL refuses to build */
     /* RSA: n, e of one key with d of another (no CRT: the sign uses d). */
     EVP_PKEY *a = EVP_PKEY_Q_keygen(lc, NULL, "RSA", (size_t)2048);
     EVP_PKEY *b = EVP_PKEY_Q_keygen(lc, NULL, "RSA", (size_t)2048);
