@@ -10,6 +10,8 @@ shift 2
 scripts/deps.sh "$mode"
 prefix=$(scripts/openssl.sh)
 opts=("$@")
+# The test suite's builds carry the test-only hooks (see meson_options.txt).
+[ "$mode" = check ] && opts+=("-Dtest_hooks=true")
 if [ "$prefix" != system ]; then
   opts+=("-Dopenssl_prefix=$prefix")
 fi

@@ -40,6 +40,7 @@ enum {
     MECH_PQC = 1u << 2,        /* post-quantum: needs enable_pqc */
     MECH_VENDOR_PQC = 1u << 3, /* reference's vendor alias: listed only with craton_vendor_pqc */
     MECH_LEGACY = 1u << 4,     /* Triple DES: never in approved-only mode */
+    MECH_TWO_KEYS = 1u << 5,   /* hybrid: CK_CRATON_HYBRID_PARAMS names a second key */
 };
 
 struct mech_desc;
@@ -142,6 +143,29 @@ struct mech_family {
     CK_RV (*derive)
     (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
      const struct config *cfg, size_t len, unsigned char **out, size_t *outlen);
+    /* C_EncapsulateKey with public key k: the ciphertext into ct (output
+     * convention: ct NULL or short -> size only, and no secret made) and
+     * the shared secret (*ss, secure heap, crypto_secret_free(*ss, *sslen)). */
+    CK_RV (*encapsulate)
+    (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
+     const struct config *cfg, unsigned char *ct, CK_ULONG *ctlen, unsigned char **ss,
+     size_t *sslen);
+    /* C_DecapsulateKey with private key k: the shared secret of ct
+     * (CKR_ENCRYPTED_DATA_LEN_RANGE for a wrong length; ML-KEM's implicit
+     * rejection gives a pseudo-random secret for a forged ciphertext, as
+     * FIPS 203 says). */
+    CK_RV (*decapsulate)
+    (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
+     const struct config *cfg, const unsigned char *ct, CK_ULONG ctlen, unsigned char **ss,
+     size_t *sslen);
+};
+
+/* Hybrid mechanisms (MECH_TWO_KEYS): the p11 layer resolves the
+ * application's CK_CRATON_HYBRID_PARAMS (a handle) and hands the family this
+ * parameter instead (ulParameterLen = sizeof(struct mech_two_keys)); the
+ * family takes its own reference to classic if it keeps it. */
+struct mech_two_keys {
+    struct key *classic;
 };
 
 /* One mechanism (a row of the table). */
@@ -208,6 +232,8 @@ extern const struct mech_family mech_rsa_family;    /* rsa.c */
 extern const struct mech_family mech_ec_family;     /* ec.c: ECDSA, EdDSA, ECDH */
 extern const struct mech_family mech_kdf_family;    /* kdf.c: HKDF, SP 800-108, PBKDF2, ... */
 extern const struct mech_family mech_keygen_family; /* keygen.c: key and key pair generation */
+extern const struct mech_family mech_pqc_family;    /* pqc.c: ML-DSA, SLH-DSA, ML-KEM */
+extern const struct mech_family mech_hybrid_family; /* hybrid.c: X-Wing, ML-DSA-65 + ECDSA */
 
 /* The FIPS 140-3 pairwise consistency test (IG 10.3.A) of a freshly
  * generated key pair pkey of PKCS#11 key type kt, in c's library context

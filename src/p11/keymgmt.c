@@ -11,7 +11,7 @@
 
 /* Puts the class and key type a mechanism makes into t; a different value
  * given by the application is CKR_TEMPLATE_INCONSISTENT. */
-static CK_RV impose(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
+CK_RV p11_impose(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
 {
     CK_ULONG v;
     if (attrs_get_ulong(t, CKA_CLASS, &v) == CKR_OK && v != cls)
@@ -26,7 +26,7 @@ static CK_RV impose(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
 
 /* The key type of a new secret key: the mechanism's, else the template's,
  * else a generic secret. */
-static CK_KEY_TYPE secret_type(const struct mech_desc *d, const struct attrs *t)
+CK_KEY_TYPE p11_secret_type(const struct mech_desc *d, const struct attrs *t)
 {
     CK_ULONG kt = CKK_GENERIC_SECRET;
     if (d != NULL && d->key_type != CK_UNAVAILABLE_INFORMATION)
@@ -38,7 +38,7 @@ static CK_KEY_TYPE secret_type(const struct mech_desc *d, const struct attrs *t)
 /* The last steps of every new key: import checks (skipped for a key pair
  * the module just generated: keyexport_attrs wrote it from the key that
  * passed the pairwise test, derived attributes included), then the store. */
-static CK_RV add_key(struct p11_call *c, struct attrs *t, CK_SESSION_HANDLE hSession,
+CK_RV p11_add_key(struct p11_call *c, struct attrs *t, CK_SESSION_HANDLE hSession,
                      bool generated_pair, CK_OBJECT_HANDLE *out)
 {
     CK_ULONG cls = 0, kt = 0;
@@ -71,7 +71,7 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = attrs_from_template(pTemplate, ulCount, CKO_SECRET_KEY, &t);
     if (rv == CKR_OK)
-        rv = impose(&t, CKO_SECRET_KEY, secret_type(d, &t));
+        rv = p11_impose(&t, CKO_SECRET_KEY, p11_secret_type(d, &t));
     if (rv == CKR_OK)
         rv = rules_complete_new(RULES_GENERATE, &t, pMechanism->mechanism, false, false);
     if (rv == CKR_OK)
@@ -79,7 +79,7 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = d->family->generate(d, pMechanism, c.h->crypto, &c.h->cfg, &t);
     if (rv == CKR_OK)
-        rv = add_key(&c, &t, hSession, false, phKey);
+        rv = p11_add_key(&c, &t, hSession, false, phKey);
     attrs_free(&t);
     p11_call_end(&c);
     return rv;
@@ -113,9 +113,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = attrs_from_template(pPrivateKeyTemplate, ulPrivateKeyAttributeCount, CKO_PRIVATE_KEY,
                                  &priv);
     if (rv == CKR_OK)
-        rv = impose(&pub, CKO_PUBLIC_KEY, d->key_type);
+        rv = p11_impose(&pub, CKO_PUBLIC_KEY, d->key_type);
     if (rv == CKR_OK)
-        rv = impose(&priv, CKO_PRIVATE_KEY, d->key_type);
+        rv = p11_impose(&priv, CKO_PRIVATE_KEY, d->key_type);
     if (rv == CKR_OK)
         rv = rules_complete_new(RULES_GENERATE, &pub, pMechanism->mechanism, false, false);
     if (rv == CKR_OK)
@@ -127,9 +127,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = d->family->generate_pair(d, pMechanism, c.h->crypto, &c.h->cfg, &pub, &priv);
     if (rv == CKR_OK)
-        rv = add_key(&c, &pub, hSession, true, &hpub);
+        rv = p11_add_key(&c, &pub, hSession, true, &hpub);
     if (rv == CKR_OK) {
-        rv = add_key(&c, &priv, hSession, true, phPrivateKey);
+        rv = p11_add_key(&c, &priv, hSession, true, phPrivateKey);
         if (rv != CKR_OK && objects_destroy(c.objs, hpub, &c.v) != CKR_OK)
             util_log("C_GenerateKeyPair: could not remove the public half %lu", hpub);
         else
@@ -142,7 +142,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 }
 
 /* Reads CK_BBOOL attributes of a visible object (false when absent). */
-static void object_bools(struct p11_call *c, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t1, bool *v1,
+void p11_object_bools(struct p11_call *c, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t1, bool *v1,
                          CK_ATTRIBUTE_TYPE t2, bool *v2)
 {
     CK_BBOOL b1 = CK_FALSE, b2 = CK_FALSE;
@@ -155,7 +155,7 @@ static void object_bools(struct p11_call *c, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TY
 
 /* The length of a derived key: CKA_VALUE_LEN, else the key type's only
  * length, else 0 (the mechanism's natural length). */
-static CK_RV derived_len(const struct attrs *t, CK_KEY_TYPE kt, size_t *len)
+CK_RV p11_derived_len(const struct attrs *t, CK_KEY_TYPE kt, size_t *len)
 {
     CK_ULONG v = 0;
     *len = 0;
@@ -199,14 +199,14 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = mech_check_key(d, CKF_DERIVE, k, &c.h->cfg);
     if (rv == CKR_OK)
         rv = attrs_from_template(pTemplate, ulAttributeCount, CKO_SECRET_KEY, &t);
-    CK_KEY_TYPE kt = secret_type(NULL, &t);
+    CK_KEY_TYPE kt = p11_secret_type(NULL, &t);
     if (rv == CKR_OK)
-        rv = impose(&t, CKO_SECRET_KEY, kt);
+        rv = p11_impose(&t, CKO_SECRET_KEY, kt);
     if (rv == CKR_OK)
-        rv = derived_len(&t, kt, &len);
+        rv = p11_derived_len(&t, kt, &len);
     if (rv == CKR_OK) {
         bool always_sensitive, never_extractable;
-        object_bools(&c, hBaseKey, CKA_ALWAYS_SENSITIVE, &always_sensitive, CKA_NEVER_EXTRACTABLE,
+        p11_object_bools(&c, hBaseKey, CKA_ALWAYS_SENSITIVE, &always_sensitive, CKA_NEVER_EXTRACTABLE,
                      &never_extractable);
         rv = rules_complete_new(RULES_DERIVE, &t, pMechanism->mechanism, always_sensitive,
                                 never_extractable);
@@ -218,7 +218,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = attrs_set(&t, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)value_len);
     if (rv == CKR_OK)
-        rv = add_key(&c, &t, hSession, false, phKey);
+        rv = p11_add_key(&c, &t, hSession, false, phKey);
     crypto_secret_free(value, value_len);
     key_unref(k);
     attrs_free(&t);
@@ -253,7 +253,7 @@ static CK_RV wrappable_bytes(struct p11_call *c, CK_OBJECT_HANDLE hKey, unsigned
         rv = CKR_OK; /* dates limit the key's use, not its wrapping */
     if (rv != CKR_OK)
         return rv;
-    object_bools(c, hKey, CKA_EXTRACTABLE, &extractable, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted);
+    p11_object_bools(c, hKey, CKA_EXTRACTABLE, &extractable, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted);
     if (!extractable) {
         rv = CKR_KEY_UNEXTRACTABLE;
     } else if (k->cls == CKO_SECRET_KEY) {
@@ -299,8 +299,8 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = wrappable_bytes(&c, hKey, &bytes, &len);
     if (rv == CKR_OK) {
         bool trusted, wrap_with_trusted, ignored;
-        object_bools(&c, hKey, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted, CKA_TRUSTED, &ignored);
-        object_bools(&c, hWrappingKey, CKA_TRUSTED, &trusted, CKA_TRUSTED, &ignored);
+        p11_object_bools(&c, hKey, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted, CKA_TRUSTED, &ignored);
+        p11_object_bools(&c, hWrappingKey, CKA_TRUSTED, &trusted, CKA_TRUSTED, &ignored);
         if (wrap_with_trusted && !trusted)
             rv = CKR_KEY_NOT_WRAPPABLE;
     }

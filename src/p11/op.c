@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "craton/pkcs11_craton.h"
 #include "p11/p11.h"
 
 CK_RV p11_call_begin(CK_SESSION_HANDLE hSession, struct p11_call *c)
@@ -55,6 +56,28 @@ long p11_today(void)
     long v = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
     atomic_store_explicit(&g_today, day << 32 | (uint64_t)v, memory_order_relaxed);
     return v;
+}
+
+CK_RV p11_two_keys(struct p11_call *c, const struct mech_desc *d, const CK_MECHANISM *m,
+                   CK_ATTRIBUTE_TYPE usage, struct mech_two_keys *tk, CK_MECHANISM *inner,
+                   struct key **classic)
+{
+    *classic = NULL;
+    *inner = *m;
+    if (!(d->policy & MECH_TWO_KEYS))
+        return CKR_OK;
+    const CK_CRATON_HYBRID_PARAMS *hp = NULL;
+    CK_RV rv = mech_param(m, sizeof(*hp), (const void **)&hp);
+    if (rv != CKR_OK)
+        return rv;
+    rv = objects_key(c->objs, hp->hClassicKey, &c->v, usage, CK_UNAVAILABLE_INFORMATION,
+                     p11_today(), classic);
+    if (rv != CKR_OK)
+        return rv;
+    tk->classic = *classic;
+    inner->pParameter = tk;
+    inner->ulParameterLen = sizeof(*tk);
+    return CKR_OK;
 }
 
 /* Does this return end the operation (5.2)? */
@@ -109,8 +132,14 @@ CK_RV p11_op_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_fn fn,
     rv = mech_lookup(&c.h->cfg, pMechanism, fn, &d);
     if (rv == CKR_OK && k != SESSION_OP_DIGEST)
         rv = objects_key(c.objs, hKey, &c.v, usage, pMechanism->mechanism, p11_today(), &key);
+    struct mech_two_keys tk;
+    CK_MECHANISM inner;
+    struct key *classic = NULL;
     if (rv == CKR_OK)
-        rv = mech_op_new(d, pMechanism, fn, key, c.h->crypto, &c.h->cfg, &slot->op);
+        rv = p11_two_keys(&c, d, pMechanism, usage, &tk, &inner, &classic);
+    if (rv == CKR_OK)
+        rv = mech_op_new(d, &inner, fn, key, c.h->crypto, &c.h->cfg, &slot->op);
+    key_unref(classic);
     /* 4.9: a key that must be re-authenticated for each use. */
     if (rv == CKR_OK && key != NULL && key->always_authenticate && key->cls == CKO_PRIVATE_KEY)
         slot->needs_login = true;

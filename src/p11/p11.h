@@ -80,6 +80,31 @@ CK_RV p11_op_verify(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE
 CK_RV p11_op_verify_final(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE *sig,
                           CK_ULONG siglen);
 
+/* Shared by the key-making entry points (keymgmt.c, kem.c). */
+/* Puts class cls and key type kt into template t (a different value given
+ * by the application: CKR_TEMPLATE_INCONSISTENT). */
+CK_RV p11_impose(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
+/* A new secret key's type: d's, else the template's, else generic secret. */
+CK_KEY_TYPE p11_secret_type(const struct mech_desc *d, const struct attrs *t);
+/* A derived secret's length: CKA_VALUE_LEN, the key type's only length, or
+ * 0 (the mechanism's natural length). */
+CK_RV p11_derived_len(const struct attrs *t, CK_KEY_TYPE kt, size_t *len);
+/* Import checks (skipped for generated_pair), then the object store. */
+CK_RV p11_add_key(struct p11_call *c, struct attrs *t, CK_SESSION_HANDLE hSession,
+                  bool generated_pair, CK_OBJECT_HANDLE *out);
+/* Two CK_BBOOL attributes of a visible object (false when absent). */
+void p11_object_bools(struct p11_call *c, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t1, bool *v1,
+                      CK_ATTRIBUTE_TYPE t2, bool *v2);
+
+/* For a MECH_TWO_KEYS mechanism: resolves the application's
+ * CK_CRATON_HYBRID_PARAMS (exact size, else CKR_MECHANISM_PARAM_INVALID)
+ * into *classic (usage checked unless 0; CKR_KEY_HANDLE_INVALID...) and
+ * sets *inner to the mechanism the family sees (parameter tk).  Other
+ * mechanisms: *inner = *m.  The caller drops *classic (key_unref). */
+CK_RV p11_two_keys(struct p11_call *c, const struct mech_desc *d, const CK_MECHANISM *m,
+                   CK_ATTRIBUTE_TYPE usage, struct mech_two_keys *tk, CK_MECHANISM *inner,
+                   struct key **classic);
+
 /* Single-part sign/transform and verify on an operation (no session
  * rules: the caller applies them). */
 CK_RV p11_run_oneshot(struct mech_op *op, const CK_BYTE *in, CK_ULONG inlen, CK_BYTE_PTR out,
