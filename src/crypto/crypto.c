@@ -343,3 +343,22 @@ bool crypto_equal(const void *a, const void *b, size_t len)
 {
     return CRYPTO_memcmp(a, b, len) == 0;
 }
+
+#ifdef CRATON_TEST_HOOKS
+size_t crypto_test_entropy(const char *name, unsigned char *buf, size_t max)
+{
+    char var[96];
+    snprintf(var, sizeof(var), "CRATON_TEST_%s", name);
+    const char *hex = getenv(var);
+    size_t n = 0;
+    if (hex == NULL)
+        return 0;
+    for (; n < max && hex[2 * n] != '\0' && hex[2 * n + 1] != '\0'; n++) {
+        unsigned int byte;
+        if (sscanf(hex + 2 * n, "%2x", &byte) != 1)
+            return 0;
+        buf[n] = (unsigned char)byte;
+    }
+    return n;
+}
+#endif

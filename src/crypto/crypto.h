@@ -109,4 +109,14 @@ void crypto_wipe(void *p, size_t len);
 /* Constant-time equality of two len-byte buffers. */
 bool crypto_equal(const void *a, const void *b, size_t len);
 
+#ifdef CRATON_TEST_HOOKS
+/* Test builds only (meson -Dtest_hooks=true, never a release build): the
+ * fixed randomness a known-answer test supplies as hex in the environment
+ * variable CRATON_TEST_<name> (e.g. CRATON_TEST_MLKEM_ENCAPS_M,
+ * CRATON_TEST_MLDSA_RND), decoded into buf (at most max bytes).  Returns
+ * the number of bytes, 0 when unset or malformed (then the DRBG is used as
+ * always). */
+size_t crypto_test_entropy(const char *name, unsigned char *buf, size_t max);
+#endif
+
 #endif

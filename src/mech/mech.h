@@ -232,7 +232,8 @@ extern const struct mech_family mech_rsa_family;    /* rsa.c */
 extern const struct mech_family mech_ec_family;     /* ec.c: ECDSA, EdDSA, ECDH */
 extern const struct mech_family mech_kdf_family;    /* kdf.c: HKDF, SP 800-108, PBKDF2, ... */
 extern const struct mech_family mech_keygen_family; /* keygen.c: key and key pair generation */
-extern const struct mech_family mech_pqc_family;    /* pqc.c: ML-DSA, SLH-DSA, ML-KEM */
+extern const struct mech_family mech_pqc_sig_family; /* pqc_sig.c: ML-DSA, SLH-DSA */
+extern const struct mech_family mech_pqc_kem_family; /* pqc_kem.c: ML-KEM, PQC key generation */
 extern const struct mech_family mech_hybrid_family; /* hybrid.c: X-Wing, ML-DSA-65 + ECDSA */
 
 /* The FIPS 140-3 pairwise consistency test (IG 10.3.A) of a freshly

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "craton/pkcs11_craton.h"
 #include "mech/mech.h"
 
 #define ENC_DEC     (CKF_ENCRYPT | CKF_DECRYPT)
@@ -13,6 +14,8 @@
 #define EC_FLAGS    (CKF_EC_F_P | CKF_EC_OID | CKF_EC_UNCOMPRESS)
 #define NONE        CK_UNAVAILABLE_INFORMATION
 #define A           MECH_APPROVED
+#define P           MECH_PQC
+#define V           MECH_VENDOR_PQC
 
 #define HMAC_MIN 8UL                    /* bits: a 1-byte key */
 #define HMAC_MAX (ATTR_MAX_VALUE * 8UL) /* bits */
@@ -136,6 +139,50 @@ static const struct mech_desc table[] = {
     {CKM_EC_EDWARDS_KEY_PAIR_GEN,   255, 448, CKF_GENERATE_KEY_PAIR | CKF_EC_OID, A, CKK_EC_EDWARDS, &mech_keygen_family, NULL, 0},
     {CKM_EDDSA,                     255, 448, SIGN_VERIFY | CKF_EC_OID, A, CKK_EC_EDWARDS, &mech_ec_family, NULL, 0},
     {CKM_EC_MONTGOMERY_KEY_PAIR_GEN, 255, 448, CKF_GENERATE_KEY_PAIR | CKF_EC_OID, 0, CKK_EC_MONTGOMERY, &mech_keygen_family, NULL, 0},
+
+    /* Post-quantum (FIPS 203/204/205; PKCS#11 3.2 numbers).  ML-DSA and
+     * SLH-DSA sizes: public key bytes, as 3.2 says; ML-KEM likewise. */
+    {CKM_ML_KEM_KEY_PAIR_GEN, 800, 1568, CKF_GENERATE_KEY_PAIR, P, CKK_ML_KEM, &mech_pqc_kem_family, NULL, 0},
+    {CKM_ML_KEM,              800, 1568, CKF_ENCAPSULATE | CKF_DECAPSULATE, P, CKK_ML_KEM, &mech_pqc_kem_family, NULL, 0},
+    {CKM_ML_DSA_KEY_PAIR_GEN, 1312, 2592, CKF_GENERATE_KEY_PAIR, P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_ML_DSA,              1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_ML_DSA,         1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_ML_DSA_SHA224,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-224", 0},
+    {CKM_HASH_ML_DSA_SHA256,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-256", 0},
+    {CKM_HASH_ML_DSA_SHA384,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-384", 0},
+    {CKM_HASH_ML_DSA_SHA512,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-512", 0},
+    {CKM_HASH_ML_DSA_SHA3_224, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-224", 0},
+    {CKM_HASH_ML_DSA_SHA3_256, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-256", 0},
+    {CKM_HASH_ML_DSA_SHA3_384, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-384", 0},
+    {CKM_HASH_ML_DSA_SHA3_512, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-512", 0},
+    {CKM_HASH_ML_DSA_SHAKE128, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHAKE-128", 0},
+    {CKM_HASH_ML_DSA_SHAKE256, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHAKE-256", 0},
+    {CKM_SLH_DSA_KEY_PAIR_GEN, 32, 64, CKF_GENERATE_KEY_PAIR, P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_SLH_DSA,              32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_SLH_DSA,         32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_SLH_DSA_SHA224,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-224", 0},
+    {CKM_HASH_SLH_DSA_SHA256,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-256", 0},
+    {CKM_HASH_SLH_DSA_SHA384,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-384", 0},
+    {CKM_HASH_SLH_DSA_SHA512,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-512", 0},
+    {CKM_HASH_SLH_DSA_SHA3_224, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-224", 0},
+    {CKM_HASH_SLH_DSA_SHA3_256, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-256", 0},
+    {CKM_HASH_SLH_DSA_SHA3_384, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-384", 0},
+    {CKM_HASH_SLH_DSA_SHA3_512, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-512", 0},
+    {CKM_HASH_SLH_DSA_SHAKE128, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHAKE-128", 0},
+    {CKM_HASH_SLH_DSA_SHAKE256, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHAKE-256", 0},
+    /* The reference implementation's vendor numbers (include/craton/pkcs11_craton.h):
+     * accepted always, listed only with craton_vendor_pqc; arg = the parameter set. */
+    {CKM_CRATON_ML_KEM_512,  800, 800, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_512},
+    {CKM_CRATON_ML_KEM_768,  1184, 1184, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_768},
+    {CKM_CRATON_ML_KEM_1024, 1568, 1568, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_1024},
+    {CKM_CRATON_ML_DSA_44, 1312, 1312, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_44},
+    {CKM_CRATON_ML_DSA_65, 1952, 1952, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_65},
+    {CKM_CRATON_ML_DSA_87, 2592, 2592, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_87},
+    {CKM_CRATON_SLH_DSA_SHA2_128S, 32, 32, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, CKP_SLH_DSA_SHA2_128S},
+    {CKM_CRATON_SLH_DSA_SHA2_256S, 64, 64, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, CKP_SLH_DSA_SHA2_256S},
+    /* Hybrids (vendor): a post-quantum key with a classical one. */
+    {CKM_CRATON_XWING, 1184, 1184, CKF_ENCAPSULATE | CKF_DECAPSULATE, P | MECH_TWO_KEYS, CKK_ML_KEM, &mech_hybrid_family, NULL, 0},
+    {CKM_CRATON_ML_DSA_65_ECDSA_P256, 1952, 1952, SIGN_VERIFY, P | MECH_TWO_KEYS, CKK_ML_DSA, &mech_hybrid_family, NULL, 0},
 
     /* Key derivation (base key sizes in bits; 0: any). */
     {CKM_HKDF_DERIVE,            0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
