@@ -205,9 +205,11 @@ static const struct rule PQC_PUB[] = {
     RULE(CKA_VALUE, K_BYTES, R_REQ_CREATE | R_MATERIAL),
 };
 
+/* A private key needs CKA_VALUE or CKA_SEED (3.2: "at least one"):
+ * keyimport_check enforces that and computes the value from a seed. */
 static const struct rule PQC_PRIV[] = {
     RULE(CKA_PARAMETER_SET, K_ULONG, R_REQ_CREATE),
-    RULE(CKA_VALUE, K_BYTES, R_REQ_CREATE | R_MATERIAL),
+    RULE(CKA_VALUE, K_BYTES, R_MATERIAL),
     RULE(CKA_SEED, K_BYTES, R_MATERIAL),
 };
 

@@ -112,6 +112,10 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     if (rv == CKR_OK)
         rv = attrs_from_template(pPrivateKeyTemplate, ulPrivateKeyAttributeCount, CKO_PRIVATE_KEY,
                                  &priv);
+    /* The reference's aliases name the parameter set themselves. */
+    if (rv == CKR_OK && (d->policy & MECH_VENDOR_PQC) && d->arg != 0 &&
+        attrs_find(&pub, CKA_PARAMETER_SET) == NULL)
+        rv = attrs_set_ulong(&pub, CKA_PARAMETER_SET, d->arg);
     if (rv == CKR_OK)
         rv = p11_impose(&pub, CKO_PUBLIC_KEY, d->key_type);
     if (rv == CKR_OK)

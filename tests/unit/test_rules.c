@@ -697,7 +697,7 @@ static void test_required_on_create(void **state)
         {CKO_PRIVATE_KEY, CKK_EC_EDWARDS, CKA_EC_PARAMS},
         {CKO_PRIVATE_KEY, CKK_EC_MONTGOMERY, CKA_VALUE},
         {CKO_PUBLIC_KEY, CKK_ML_DSA, CKA_PARAMETER_SET},
-        {CKO_PRIVATE_KEY, CKK_SLH_DSA, CKA_VALUE},
+        {CKO_PRIVATE_KEY, CKK_SLH_DSA, CKA_PARAMETER_SET}, /* CKA_VALUE or CKA_SEED: keyimport decides */
         {CKO_PRIVATE_KEY, CKK_ML_KEM, CKA_PARAMETER_SET},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
