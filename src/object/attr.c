@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "craton/pkcs11_craton.h"
 #include "crypto/crypto.h"
 
 /*
@@ -281,6 +282,37 @@ static void put_be(unsigned char *p, uint64_t v, size_t n)
         p[i] = (unsigned char)(v >> (8 * (n - 1 - i)));
 }
 
+/* The reference implementation's key-type numbers read as the standard
+ * ones (include/craton/pkcs11_craton.h): objects only ever hold and report
+ * CKK_ML_KEM / CKK_ML_DSA / CKK_SLH_DSA.  v is the CKA_KEY_TYPE value. */
+static CK_KEY_TYPE key_type_alias(CK_KEY_TYPE v)
+{
+    switch (v) {
+    case CKK_CRATON_ML_KEM:
+        return CKK_ML_KEM;
+    case CKK_CRATON_ML_DSA:
+        return CKK_ML_DSA;
+    case CKK_CRATON_SLH_DSA:
+        return CKK_SLH_DSA;
+    default:
+        return v;
+    }
+}
+
+/* A copy of template entry e's value (as value_dup) with a CK_ULONG-sized
+ * CKA_KEY_TYPE translated by key_type_alias; other values are copied as
+ * given. */
+static CK_RV entry_value_dup(const CK_ATTRIBUTE *e, bool secret, unsigned char **out)
+{
+    if (e->type == CKA_KEY_TYPE && e->pValue != NULL && e->ulValueLen == sizeof(CK_KEY_TYPE)) {
+        CK_KEY_TYPE kt;
+        memcpy(&kt, e->pValue, sizeof(kt)); /* the application's memory may be unaligned */
+        kt = key_type_alias(kt);
+        return value_dup(&kt, sizeof(kt), secret, out);
+    }
+    return value_dup(e->pValue, e->ulValueLen, secret, out);
+}
+
 /* The common checks of one template entry (outer or nested). */
 static CK_RV entry_check(const CK_ATTRIBUTE *e)
 {
@@ -335,8 +367,14 @@ static CK_RV nested_from_template(const CK_ATTRIBUTE *e, unsigned char **out, CK
         put_be(p, sub[i].type, 8);
         put_be(p + 8, sub[i].ulValueLen, 4);
         p += NESTED_ENTRY;
-        if (sub[i].ulValueLen > 0)
+        if (sub[i].type == CKA_KEY_TYPE && sub[i].ulValueLen == sizeof(CK_KEY_TYPE)) {
+            CK_KEY_TYPE kt;
+            memcpy(&kt, sub[i].pValue, sizeof(kt));
+            kt = key_type_alias(kt);
+            memcpy(p, &kt, sizeof(kt));
+        } else if (sub[i].ulValueLen > 0) {
             memcpy(p, sub[i].pValue, sub[i].ulValueLen);
+        }
         p += sub[i].ulValueLen;
     }
     *out = buf;
@@ -358,6 +396,10 @@ static CK_OBJECT_CLASS template_class(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
     return CK_UNAVAILABLE_INFORMATION;
 }
 
+/* Besides attr.h's contract: a CKA_KEY_TYPE holding one of the reference's
+ * CKK_CRATON_* numbers is stored as the standard number, at the top level
+ * and inside attribute arrays alike, so every template path (create,
+ * generate, unwrap, find, copy) sees one key type. */
 CK_RV attrs_from_template(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_CLASS cls,
                           struct attrs *out)
 {
@@ -389,7 +431,7 @@ CK_RV attrs_from_template(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_CL
             rv = nested_from_template(t, &e.value, &e.len);
         } else {
             e.len = t->ulValueLen;
-            rv = value_dup(t->pValue, t->ulValueLen, e.secret, &e.value);
+            rv = entry_value_dup(t, e.secret, &e.value);
         }
         if (rv != CKR_OK)
             goto out;

@@ -1,12 +1,14 @@
 /*
  * Unit tests for src/object/attr.c: copying application templates (bounds
  * and errors), the sorted list, secret placement, typed getters, deep copy,
- * matching and the flat form of nested attribute templates.
+ * matching, the flat form of nested attribute templates and the
+ * reference's key-type numbers read as the standard ones.
  */
 #include "unit_util.h"
 
 #include <openssl/crypto.h>
 
+#include "craton/pkcs11_craton.h"
 #include "object/attr.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -510,6 +512,87 @@ static void test_nested_bounds(void **state)
     free(big);
 }
 
+/* ---- the reference's key-type numbers ------------------------------------ */
+
+static void test_key_type_aliases(void **state)
+{
+    (void)state;
+    static const struct {
+        CK_KEY_TYPE given, stored;
+    } map[] = {
+        {CKK_CRATON_ML_KEM, CKK_ML_KEM},
+        {CKK_CRATON_ML_DSA, CKK_ML_DSA},
+        {CKK_CRATON_SLH_DSA, CKK_SLH_DSA},
+        {CKK_ML_KEM, CKK_ML_KEM},
+        {CKK_AES, CKK_AES},
+        {CKK_VENDOR_DEFINED, CKK_VENDOR_DEFINED},
+        {CKK_CRATON_SLH_DSA + 1, CKK_CRATON_SLH_DSA + 1},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+        struct attrs a = {0};
+        CK_KEY_TYPE kt = map[i].given;
+        CK_ULONG v = 0;
+        CK_ATTRIBUTE t[] = {{CKA_KEY_TYPE, &kt, sizeof(kt)}, {CKA_TOKEN, &yes, 1}};
+        assert_int_equal(attrs_from_template(t, 2, CKO_PUBLIC_KEY, &a), CKR_OK);
+        assert_int_equal(attrs_get_ulong(&a, CKA_KEY_TYPE, &v), CKR_OK);
+        assert_int_equal(v, map[i].stored);
+        assert_int_equal(kt, map[i].given); /* the application's template is untouched */
+        attrs_free(&a);
+    }
+
+    /* Only CKA_KEY_TYPE, and only a CK_ULONG-sized value. */
+    struct attrs a = {0};
+    CK_ULONG alias = CKK_CRATON_ML_KEM;
+    unsigned char raw[sizeof(CK_ULONG) + 1] = {0};
+    memcpy(raw, &alias, sizeof(alias));
+    CK_ATTRIBUTE other[] = {{CKA_PARAMETER_SET, &alias, sizeof(alias)},
+                            {CKA_CERTIFICATE_TYPE, &alias, sizeof(alias)},
+                            {CKA_KEY_TYPE, raw, sizeof(raw)}};
+    assert_int_equal(attrs_from_template(other, 3, CK_UNAVAILABLE_INFORMATION, &a), CKR_OK);
+    CK_ULONG v = 0;
+    assert_int_equal(attrs_get_ulong(&a, CKA_PARAMETER_SET, &v), CKR_OK);
+    assert_int_equal(v, CKK_CRATON_ML_KEM);
+    assert_int_equal(attrs_get_ulong(&a, CKA_CERTIFICATE_TYPE, &v), CKR_OK);
+    assert_int_equal(v, CKK_CRATON_ML_KEM);
+    assert_int_equal(attrs_find(&a, CKA_KEY_TYPE)->len, sizeof(raw));
+    assert_memory_equal(attrs_find(&a, CKA_KEY_TYPE)->value, raw, sizeof(raw));
+    assert_int_equal(attrs_get_ulong(&a, CKA_KEY_TYPE, &v), CKR_ATTRIBUTE_VALUE_INVALID);
+    attrs_free(&a);
+
+    /* An unaligned value in the application's memory. */
+    unsigned char buf[sizeof(CK_ULONG) + 1];
+    memcpy(buf + 1, &alias, sizeof(alias));
+    CK_ATTRIBUTE odd[] = {{CKA_KEY_TYPE, buf + 1, sizeof(CK_ULONG)}};
+    assert_int_equal(attrs_from_template(odd, 1, CKO_PRIVATE_KEY, &a), CKR_OK);
+    assert_int_equal(attrs_get_ulong(&a, CKA_KEY_TYPE, &v), CKR_OK);
+    assert_int_equal(v, CKK_ML_KEM);
+    attrs_free(&a);
+
+    /* Inside an attribute array too: a search or unwrap template with the
+     * alias matches an object holding the standard number. */
+    CK_ULONG dsa = CKK_CRATON_ML_DSA, std = CKK_ML_DSA;
+    CK_ATTRIBUTE inner[] = {{CKA_KEY_TYPE, &dsa, sizeof(dsa)}, {CKA_SIGN, &yes, 1}};
+    CK_ATTRIBUTE t[] = {{CKA_UNWRAP_TEMPLATE, inner, sizeof(inner)}};
+    assert_int_equal(attrs_from_template(t, 1, CKO_SECRET_KEY, &a), CKR_OK);
+    const struct attr *w = attrs_find(&a, CKA_UNWRAP_TEMPLATE);
+    assert_non_null(w);
+    assert_int_equal(be(w->value, 4), 2);
+    assert_int_equal(be(w->value + 4, 8), CKA_KEY_TYPE);
+    assert_memory_equal(w->value + 4 + 12, &std, sizeof(std));
+    assert_int_equal(dsa, CKK_CRATON_ML_DSA);
+    attrs_free(&a);
+
+    struct attrs obj = {0}, find = {0};
+    CK_ULONG cls = CKO_PRIVATE_KEY, kem = CKK_ML_KEM;
+    CK_ATTRIBUTE o[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kem, sizeof(kem)}};
+    CK_ATTRIBUTE f[] = {{CKA_KEY_TYPE, &alias, sizeof(alias)}};
+    assert_int_equal(attrs_from_template(o, 2, CK_UNAVAILABLE_INFORMATION, &obj), CKR_OK);
+    assert_int_equal(attrs_from_template(f, 1, CK_UNAVAILABLE_INFORMATION, &find), CKR_OK);
+    assert_true(attrs_match(&obj, &find));
+    attrs_free(&obj);
+    attrs_free(&find);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_nested_copy),
         cmocka_unit_test(test_nested_bounds),
+        cmocka_unit_test(test_key_type_aliases),
     };
     return cmocka_run_group_tests_name("attr", tests, setup_crypto, NULL);
 }
