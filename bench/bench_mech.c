@@ -4,7 +4,9 @@
  * OpenSSL EVP in this process, the baseline of an application that uses
  * OpenSSL itself: the key made once, a fresh EVP_PKEY_CTX / EVP_MD_CTX /
  * EVP_CIPHER_CTX per operation.  The modules are used through their ABI only
- * (dlopen, C_GetFunctionList, 2.40 functions), each on a fresh token in a
+ * (dlopen, C_GetFunctionList, 2.40 functions; the 3.2 list from
+ * C_GetInterface for C_EncapsulateKey / C_DecapsulateKey), each on a fresh
+ * token in a
  * scratch directory, with session keys from C_GenerateKey(Pair) in a
  * logged-in R/W user session.  A cell warms up (a tenth of its budget, at
  * least one op), then runs its op for $BENCH_SECONDS (default 1.0; at least
@@ -48,6 +50,7 @@
 #define TOKEN_LABEL    "craton-bench-mech"
 #define MSG_LEN        32   /* what is signed: 32 bytes (a SHA-256 hash for ECDSA) */
 #define BULK_LEN       4096 /* what is encrypted and digested */
+#define OUT_MAX        8192 /* signature (SLH-DSA-SHA2-128s: 7856), ciphertext||tag */
 #define GCM_IV_LEN     12
 #define GCM_TAG_LEN    16
 #define AES_KEY_LEN    32
@@ -64,6 +67,7 @@ struct module {
     char dir[PATH_MAX]; /* scratch directory; "" when none was made */
     void *dl;
     CK_FUNCTION_LIST *f;
+    CK_FUNCTION_LIST_3_2 *f32; /* the 3.2 list (KEM rows); NULL when the module has none */
     CK_SLOT_ID slot;
     CK_SESSION_HANDLE login; /* stays open: keeps the user logged in */
     bool initialized;
@@ -109,11 +113,12 @@ struct cell {
     CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE pub, priv; /* priv is the secret key for AES rows */
     EVP_PKEY *pkey;             /* owned by thread 0's cell */
+    EVP_SIGNATURE *sigalg;      /* ML-DSA / SLH-DSA: fetched once, thread 0's */
     unsigned char aes[AES_KEY_LEN];
     unsigned char iv[GCM_IV_LEN];
     uint64_t counter;
     unsigned char msg[BULK_LEN];
-    unsigned char out[BULK_LEN + GCM_TAG_LEN]; /* signature or ciphertext||tag */
+    unsigned char out[OUT_MAX]; /* signature, ciphertext||tag, KEM ciphertext */
     size_t out_len;
     unsigned char back[BULK_LEN + GCM_TAG_LEN]; /* decrypted text, digest */
 };
@@ -170,6 +175,7 @@ static const struct {
     RV_NAME(CKR_TEMPLATE_INCOMPLETE), RV_NAME(CKR_TEMPLATE_INCONSISTENT),
     RV_NAME(CKR_TOKEN_NOT_PRESENT), RV_NAME(CKR_USER_NOT_LOGGED_IN), RV_NAME(CKR_CURVE_NOT_SUPPORTED),
     RV_NAME(CKR_BUFFER_TOO_SMALL), RV_NAME(CKR_CRYPTOKI_ALREADY_INITIALIZED),
+    RV_NAME(CKR_PARAMETER_SET_NOT_SUPPORTED), RV_NAME(CKR_ENCRYPTED_DATA_LEN_RANGE),
 };
 /* clang-format on */
 
@@ -322,6 +328,53 @@ static void p11_teardown(struct cell *c)
         warn_rv(c->m, "C_DestroyObject", rv);
 }
 
+/* KEM rows (PKCS#11 3.2 C_EncapsulateKey / C_DecapsulateKey): the shared
+ * secret becomes a session generic secret, destroyed in the same op (an
+ * application ends up doing both). */
+static CK_OBJECT_CLASS kem_class = CKO_SECRET_KEY;
+static CK_KEY_TYPE kem_type = CKK_GENERIC_SECRET;
+static CK_ATTRIBUTE kem_secret[] = {
+    {CKA_CLASS, &kem_class, sizeof(kem_class)},
+    {CKA_KEY_TYPE, &kem_type, sizeof(kem_type)},
+    {CKA_TOKEN, &no, sizeof(no)},
+};
+
+/* A fresh shared secret to c->pub: the ciphertext into c->out. */
+static CK_RV p11_encap(struct cell *c)
+{
+    CK_MECHANISM mech = {c->row->mech, NULL, 0};
+    CK_ULONG len = sizeof(c->out);
+    CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+    if (c->m->f32 == NULL)
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    CK_RV rv = c->m->f32->C_EncapsulateKey(c->s, &mech, c->pub, kem_secret, N(kem_secret), c->out,
+                                           &len, &key);
+    c->out_len = len;
+    if (rv == CKR_OK)
+        rv = F(c)->C_DestroyObject(c->s, key);
+    return rv;
+}
+
+/* The secret of the ciphertext in c->out, with c->priv. */
+static CK_RV p11_decap(struct cell *c)
+{
+    CK_MECHANISM mech = {c->row->mech, NULL, 0};
+    CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+    if (c->m->f32 == NULL)
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    CK_RV rv = c->m->f32->C_DecapsulateKey(c->s, &mech, c->priv, kem_secret, N(kem_secret), c->out,
+                                           (CK_ULONG)c->out_len, &key);
+    if (rv == CKR_OK)
+        rv = F(c)->C_DestroyObject(c->s, key);
+    return rv;
+}
+
+static CK_RV p11_setup_encap(struct cell *c)
+{
+    CK_RV rv = c->m->f32 != NULL ? p11_generate(c) : CKR_FUNCTION_NOT_SUPPORTED;
+    return rv == CKR_OK ? p11_encap(c) : rv;
+}
+
 /* ---- raw OpenSSL column ---------------------------------------------------- */
 
 static CK_RV ossl_rv(int ok)
@@ -464,7 +517,73 @@ static void ossl_teardown(struct cell *c)
 {
     EVP_PKEY_free(c->pkey);
     c->pkey = NULL;
+    EVP_SIGNATURE_free(c->sigalg);
+    c->sigalg = NULL;
     OPENSSL_cleanse(c->aes, sizeof(c->aes));
+}
+
+/* ML-DSA / SLH-DSA: pure message signing (empty context), the way OpenSSL
+ * 3.5 offers it: EVP_PKEY_sign_message_init with the algorithm fetched once
+ * at setup, a fresh EVP_PKEY_CTX per operation. */
+static CK_RV ossl_msg_sign(struct cell *c)
+{
+    size_t len = sizeof(c->out);
+    EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
+    int ok = x != NULL && EVP_PKEY_sign_message_init(x, c->sigalg, NULL) == 1 &&
+             EVP_PKEY_sign(x, c->out, &len, c->msg, MSG_LEN) == 1;
+    EVP_PKEY_CTX_free(x);
+    c->out_len = len;
+    return ossl_rv(ok);
+}
+
+static CK_RV ossl_msg_verify(struct cell *c)
+{
+    EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
+    int ok = x != NULL && EVP_PKEY_verify_message_init(x, c->sigalg, NULL) == 1 &&
+             EVP_PKEY_verify(x, c->out, c->out_len, c->msg, MSG_LEN) == 1;
+    EVP_PKEY_CTX_free(x);
+    return ossl_rv(ok);
+}
+
+static CK_RV ossl_setup_msg_signed(struct cell *c)
+{
+    CK_RV rv = ossl_setup_key(c);
+    if (rv != CKR_OK)
+        return rv;
+    c->sigalg = EVP_SIGNATURE_fetch(NULL, c->row->key->ossl_name, NULL);
+    return c->sigalg != NULL ? ossl_msg_sign(c) : ossl_rv(0);
+}
+
+/* ML-KEM: EVP_PKEY_encapsulate / EVP_PKEY_decapsulate, a fresh context each. */
+static CK_RV ossl_encap(struct cell *c)
+{
+    unsigned char ss[64];
+    size_t len = sizeof(c->out), sslen = sizeof(ss);
+    EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
+    int ok = x != NULL && EVP_PKEY_encapsulate_init(x, NULL) == 1 &&
+             EVP_PKEY_encapsulate(x, c->out, &len, ss, &sslen) == 1;
+    EVP_PKEY_CTX_free(x);
+    OPENSSL_cleanse(ss, sizeof(ss));
+    c->out_len = len;
+    return ossl_rv(ok);
+}
+
+static CK_RV ossl_decap(struct cell *c)
+{
+    unsigned char ss[64];
+    size_t sslen = sizeof(ss);
+    EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
+    int ok = x != NULL && EVP_PKEY_decapsulate_init(x, NULL) == 1 &&
+             EVP_PKEY_decapsulate(x, ss, &sslen, c->out, c->out_len) == 1;
+    EVP_PKEY_CTX_free(x);
+    OPENSSL_cleanse(ss, sizeof(ss));
+    return ossl_rv(ok);
+}
+
+static CK_RV ossl_setup_encap(struct cell *c)
+{
+    CK_RV rv = ossl_setup_key(c);
+    return rv == CKR_OK ? ossl_encap(c) : rv;
 }
 
 /* ---- modules --------------------------------------------------------------- */
@@ -643,6 +762,12 @@ static int module_open(struct module *m, const char *env, const char *dflt,
         snprintf(m->why, sizeof(m->why), "n/a (cannot load)");
         return 0;
     }
+    /* The 3.2 list, for the KEM rows (SoftHSM 2.6 has no C_GetInterface). */
+    CK_C_GetInterface gi = (CK_C_GetInterface)dlsym(m->dl, "C_GetInterface");
+    CK_VERSION v32 = {3, 2};
+    CK_INTERFACE_PTR itf = NULL;
+    if (gi != NULL && gi((CK_UTF8CHAR_PTR) "PKCS 11", &v32, &itf, 0) == CKR_OK && itf != NULL)
+        m->f32 = itf->pFunctionList;
     if ((rv = m->f->C_Initialize(&args)) != CKR_OK) {
         warn_rv(m, "C_Initialize", rv);
     } else {
@@ -824,6 +949,25 @@ static const struct keyspec p256 = {CKM_EC_KEY_PAIR_GEN, ec_pub, N(ec_pub), sign
 static const struct keyspec aes256 = {CKM_AES_KEY_GEN, NULL, 0, aes_secret, N(aes_secret),
                                       NULL, 0, NULL};
 
+/* Post-quantum keys: CKA_PARAMETER_SET in the public template. */
+static CK_ULONG set_mlkem768 = CKP_ML_KEM_768, set_mldsa65 = CKP_ML_DSA_65,
+                set_slh128s = CKP_SLH_DSA_SHA2_128S;
+static CK_ATTRIBUTE mlkem_pub[] = {ATTR(CKA_TOKEN, no), ATTR(CKA_ENCAPSULATE, yes),
+                                   ATTR(CKA_PARAMETER_SET, set_mlkem768)};
+static CK_ATTRIBUTE mlkem_priv[] = {ATTR(CKA_TOKEN, no), ATTR(CKA_PRIVATE, yes),
+                                    ATTR(CKA_SENSITIVE, yes), ATTR(CKA_DECAPSULATE, yes)};
+static CK_ATTRIBUTE mldsa_pub[] = {ATTR(CKA_TOKEN, no), ATTR(CKA_VERIFY, yes),
+                                   ATTR(CKA_PARAMETER_SET, set_mldsa65)};
+static CK_ATTRIBUTE slh_pub[] = {ATTR(CKA_TOKEN, no), ATTR(CKA_VERIFY, yes),
+                                 ATTR(CKA_PARAMETER_SET, set_slh128s)};
+
+static const struct keyspec mlkem768 = {CKM_ML_KEM_KEY_PAIR_GEN, mlkem_pub, N(mlkem_pub),
+                                        mlkem_priv, N(mlkem_priv), "ML-KEM-768", 0, NULL};
+static const struct keyspec mldsa65 = {CKM_ML_DSA_KEY_PAIR_GEN, mldsa_pub, N(mldsa_pub),
+                                       sign_priv, N(sign_priv), "ML-DSA-65", 0, NULL};
+static const struct keyspec slh128s = {CKM_SLH_DSA_KEY_PAIR_GEN, slh_pub, N(slh_pub), sign_priv,
+                                       N(sign_priv), "SLH-DSA-SHA2-128s", 0, NULL};
+
 #define SIGN                                                                                 \
     .p11 = {p11_setup_signed, p11_sign, p11_teardown},                                       \
     .ossl = {ossl_setup_signed, ossl_sign, ossl_teardown}
@@ -831,10 +975,14 @@ static const struct keyspec aes256 = {CKM_AES_KEY_GEN, NULL, 0, aes_secret, N(ae
     .p11 = {p11_setup_signed, p11_verify, p11_teardown},                                     \
     .ossl = {ossl_setup_signed, ossl_verify, ossl_teardown}
 #define KEYGEN .p11 = {NULL, p11_keygen, p11_teardown}, .ossl = {NULL, ossl_keygen, NULL}
+#define MSG_SIGN                                                                             \
+    .p11 = {p11_setup_signed, p11_sign, p11_teardown},                                       \
+    .ossl = {ossl_setup_msg_signed, ossl_msg_sign, ossl_teardown}
+#define MSG_VERIFY                                                                           \
+    .p11 = {p11_setup_signed, p11_verify, p11_teardown},                                     \
+    .ossl = {ossl_setup_msg_signed, ossl_msg_verify, ossl_teardown}
 
-/* New rows (ML-DSA-65, ML-KEM-768, SLH-DSA, ...): a keyspec, and op
- * functions where these do not fit (OpenSSL signs ML-DSA through
- * EVP_PKEY_sign_message_init; a KEM needs encapsulate / decapsulate ops). */
+/* A new row: a keyspec, and op functions where these do not fit. */
 static const struct row rows[] = {
     {"RSA-2048 PKCS#1 v1.5 SHA-256 sign (32 B)", &rsa2048, CKM_SHA256_RSA_PKCS, EVP_sha256, SIGN},
     {"RSA-2048 PKCS#1 v1.5 SHA-256 verify (32 B)", &rsa2048, CKM_SHA256_RSA_PKCS, EVP_sha256,
@@ -855,6 +1003,19 @@ static const struct row rows[] = {
     {"EC P-256 key pair generation", &p256, CKM_EC_KEY_PAIR_GEN, NULL, KEYGEN},
     {"AES-256 key generation", &aes256, CKM_AES_KEY_GEN, NULL, KEYGEN},
     {"ECDSA P-256 sign, 2 threads (total)", &p256, CKM_ECDSA, NULL, SIGN, .threads = 2},
+    /* Post-quantum (PKCS#11 3.2; SoftHSM 2.6 has none of them). */
+    {"ML-KEM-768 encapsulate", &mlkem768, CKM_ML_KEM, NULL,
+     .p11 = {p11_setup_encap, p11_encap, p11_teardown},
+     .ossl = {ossl_setup_encap, ossl_encap, ossl_teardown}},
+    {"ML-KEM-768 decapsulate", &mlkem768, CKM_ML_KEM, NULL,
+     .p11 = {p11_setup_encap, p11_decap, p11_teardown},
+     .ossl = {ossl_setup_encap, ossl_decap, ossl_teardown}},
+    {"ML-DSA-65 sign (32 B)", &mldsa65, CKM_ML_DSA, NULL, MSG_SIGN},
+    {"ML-DSA-65 verify (32 B)", &mldsa65, CKM_ML_DSA, NULL, MSG_VERIFY},
+    /* A few signatures per second: three budgets. */
+    {"SLH-DSA-SHA2-128s sign (32 B)", &slh128s, CKM_SLH_DSA, NULL, MSG_SIGN, .budget_scale = 3},
+    {"SLH-DSA-SHA2-128s verify (32 B)", &slh128s, CKM_SLH_DSA, NULL, MSG_VERIFY},
+    {"ML-DSA-65 key pair generation", &mldsa65, CKM_ML_DSA_KEY_PAIR_GEN, NULL, KEYGEN},
 };
 /* clang-format on */
 
