@@ -145,6 +145,92 @@ static CK_RV ecx_attrs(EVP_PKEY *pkey, struct attrs *pub, struct attrs *priv)
     return rv;
 }
 
+/* ML-KEM, ML-DSA, SLH-DSA: OpenSSL's algorithm name -> CKA_PARAMETER_SET
+ * (the names and sizes of keyimport.c's pqc_sets). */
+static const struct {
+    CK_KEY_TYPE kt;
+    CK_ULONG set;
+    const char *name;
+} pqc_names[] = {
+    {CKK_ML_KEM, CKP_ML_KEM_512, "ML-KEM-512"},
+    {CKK_ML_KEM, CKP_ML_KEM_768, "ML-KEM-768"},
+    {CKK_ML_KEM, CKP_ML_KEM_1024, "ML-KEM-1024"},
+    {CKK_ML_DSA, CKP_ML_DSA_44, "ML-DSA-44"},
+    {CKK_ML_DSA, CKP_ML_DSA_65, "ML-DSA-65"},
+    {CKK_ML_DSA, CKP_ML_DSA_87, "ML-DSA-87"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHA2_128S, "SLH-DSA-SHA2-128s"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHAKE_128S, "SLH-DSA-SHAKE-128s"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHA2_128F, "SLH-DSA-SHA2-128f"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHAKE_128F, "SLH-DSA-SHAKE-128f"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHA2_192S, "SLH-DSA-SHA2-192s"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHAKE_192S, "SLH-DSA-SHAKE-192s"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHA2_192F, "SLH-DSA-SHA2-192f"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHAKE_192F, "SLH-DSA-SHAKE-192f"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHA2_256S, "SLH-DSA-SHA2-256s"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHAKE_256S, "SLH-DSA-SHAKE-256s"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHA2_256F, "SLH-DSA-SHA2-256f"},
+    {CKK_SLH_DSA, CKP_SLH_DSA_SHAKE_256F, "SLH-DSA-SHAKE-256f"},
+};
+
+#define EXPORT_PQC_PUB_MAX  2592 /* ML-DSA-87 public key */
+#define EXPORT_PQC_PRIV_MAX 4896 /* ML-DSA-87 private key */
+#define EXPORT_PQC_SEED_MAX 64   /* ML-KEM d || z */
+
+/* An octet-string parameter of pkey as attribute type (buf: max bytes,
+ * secure heap for private material). */
+static CK_RV set_octets(struct attrs *a, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
+                        EVP_PKEY *pkey, const char *name, unsigned char *buf, size_t max)
+{
+    size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(pkey, name, buf, max, &len) != 1 || len == 0 || len > max)
+        return CKR_DEVICE_ERROR;
+    return attrs_set(a, cls, type, buf, (CK_ULONG)len);
+}
+
+/* CKA_PARAMETER_SET + CKA_VALUE (raw FIPS 203/204/205 encodings) and, for
+ * ML-KEM / ML-DSA private keys that still hold it, CKA_SEED. */
+static CK_RV pqc_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct attrs *priv)
+{
+    CK_ULONG set = 0;
+    unsigned char *buf = NULL;
+    CK_RV rv = CKR_KEY_TYPE_INCONSISTENT;
+    for (size_t i = 0; i < ARRAY_SIZE(pqc_names) && set == 0; i++)
+        if (pqc_names[i].kt == kt && EVP_PKEY_is_a(pkey, pqc_names[i].name))
+            set = pqc_names[i].set;
+    if (set == 0)
+        goto out;
+    rv = CKR_HOST_MEMORY;
+    if ((buf = crypto_secret_alloc(EXPORT_PQC_PRIV_MAX)) == NULL)
+        goto out;
+    if (pub != NULL) {
+        if ((rv = attrs_set_ulong(pub, CKA_PARAMETER_SET, set)) != CKR_OK ||
+            (rv = set_octets(pub, CKO_PUBLIC_KEY, CKA_VALUE, pkey, OSSL_PKEY_PARAM_PUB_KEY, buf,
+                             EXPORT_PQC_PUB_MAX)) != CKR_OK)
+            goto out;
+    }
+    if (priv != NULL) {
+        if ((rv = attrs_set_ulong(priv, CKA_PARAMETER_SET, set)) != CKR_OK ||
+            (rv = set_octets(priv, CKO_PRIVATE_KEY, CKA_VALUE, pkey, OSSL_PKEY_PARAM_PRIV_KEY, buf,
+                             EXPORT_PQC_PRIV_MAX)) != CKR_OK)
+            goto out;
+        /* OSSL_PKEY_PARAM_ML_KEM_SEED is the same name.  A key made from
+         * its expanded form alone has no seed: OpenSSL then leaves the
+         * parameter unset and CKA_SEED stays as the template has it (key
+         * material is never given to generation or unwrapping). */
+        size_t len = 0;
+        if (kt != CKK_SLH_DSA &&
+            EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ML_DSA_SEED, buf,
+                                            EXPORT_PQC_SEED_MAX, &len) == 1 &&
+            len > 0 && len <= EXPORT_PQC_SEED_MAX &&
+            (rv = attrs_set(priv, CKO_PRIVATE_KEY, CKA_SEED, buf, (CK_ULONG)len)) != CKR_OK)
+            goto out;
+    }
+    rv = CKR_OK;
+out:
+    crypto_secret_free(buf, EXPORT_PQC_PRIV_MAX);
+    return rv;
+}
+
 /* What keyimport_check would add: CKA_PUBLIC_KEY_INFO on both halves, an
  * RSA public key's CKA_MODULUS_BITS. */
 static CK_RV derived_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct attrs *priv)
@@ -183,6 +269,11 @@ CK_RV keyexport_attrs(EVP_PKEY *pkey, CK_KEY_TYPE kt, struct attrs *pub, struct 
     case CKK_EC_MONTGOMERY:
         rv = id == EVP_PKEY_X25519 || id == EVP_PKEY_X448 ? ecx_attrs(pkey, pub, priv)
                                                           : CKR_KEY_TYPE_INCONSISTENT;
+        break;
+    case CKK_ML_KEM:
+    case CKK_ML_DSA:
+    case CKK_SLH_DSA:
+        rv = pqc_attrs(pkey, kt, pub, priv);
         break;
     default:
         rv = CKR_KEY_TYPE_INCONSISTENT;

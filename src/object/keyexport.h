@@ -27,7 +27,13 @@ struct evp_pkey_st;
  * STRING of the encoded point (EC, uncompressed for a generated key) or of
  * the raw public key (Edwards, Montgomery); CKA_VALUE the private scalar
  * padded to the order's size (the field size for every curve of curve.h)
- * or the raw private key.
+ * or the raw private key.  ML-KEM, ML-DSA, SLH-DSA: CKA_PARAMETER_SET on
+ * both halves (from OpenSSL's algorithm name), CKA_VALUE the raw FIPS 203 /
+ * 204 / 205 encoding (public key; expanded private key), and on an ML-KEM /
+ * ML-DSA private key CKA_SEED (d || z, xi) when OpenSSL still holds the seed
+ * (not for a key made from its expanded form alone).  Both halves also get
+ * CKA_PUBLIC_KEY_INFO (and an RSA public key CKA_MODULUS_BITS), as
+ * keyimport_check would compute them; the result passes keyimport_check.
  * Returns CKR_OK, CKR_HOST_MEMORY, CKR_KEY_TYPE_INCONSISTENT (pkey is not a
  * kt key) or CKR_DEVICE_ERROR. */
 CK_RV keyexport_attrs(struct evp_pkey_st *pkey, CK_KEY_TYPE kt, struct attrs *pub,
