@@ -239,8 +239,10 @@ extern const struct mech_family mech_hybrid_family; /* hybrid.c: X-Wing, ML-DSA-
 /* The FIPS 140-3 pairwise consistency test (IG 10.3.A) of a freshly
  * generated key pair pkey of PKCS#11 key type kt, in c's library context
  * (keygen.c): RSA signs and verifies, then encrypts and decrypts (OAEP);
- * EC and Edwards keys sign and verify; Montgomery keys agree with a fresh
- * peer both ways.  Run before any of the pair's material is handed out.
+ * EC keys recompute Q = dG (SP 800-56A r3 5.6.2.1.4); Edwards, ML-DSA and
+ * SLH-DSA keys sign and verify; Montgomery keys agree with a fresh peer both
+ * ways; ML-KEM keys encapsulate and decapsulate.  Run before any of the
+ * pair's material is handed out.
  * Returns CKR_OK when the pair passes, CKR_DEVICE_ERROR when it fails or
  * kt has no test (the pair must be discarded), or CKR_HOST_MEMORY.  pkey
  * stays the caller's. */

@@ -61,6 +61,7 @@ struct objects {
 };
 
 static atomic_ulong next_handle = 1;
+static atomic_ulong next_session_uid = 1;
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
 {
@@ -651,7 +652,16 @@ CK_RV objects_add(struct objects *o, struct attrs *a, CK_SESSION_HANDLE owner,
     obj->is_private = attrs_bool(&obj->attrs, CKA_PRIVATE, false);
     obj->owner = obj->token ? 0 : owner;
     obj->attrs_loaded = obj->secrets_loaded = true;
-    CK_RV rv = crypto_random(o->crypto, obj->uid, sizeof(obj->uid), false);
+    /* A token object's uid names its record (and is in its AAD): random.
+     * A session object is never stored: a per-process counter will do, and
+     * costs no DRBG call. */
+    CK_RV rv = CKR_OK;
+    if (obj->token) {
+        rv = crypto_random(o->crypto, obj->uid, sizeof(obj->uid), false);
+    } else {
+        unsigned long n = atomic_fetch_add(&next_session_uid, 1);
+        memcpy(obj->uid, &n, sizeof(n));
+    }
     if (rv != CKR_OK)
         goto fail;
     pthread_rwlock_wrlock(&o->lock);
