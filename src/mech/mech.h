@@ -60,21 +60,21 @@ struct mech_op_ops {
      * convention).  Digest/sign/verify: absorb a part (out NULL, outlen
      * NULL).  NULL: the mechanism is single-part only (the p11 layer then
      * returns CKR_FUNCTION_NOT_SUPPORTED and keeps the operation). */
-    CK_RV (*update)
+    CK_RV(*update)
     (struct mech_op *op, const unsigned char *in, CK_ULONG inlen, unsigned char *out,
      CK_ULONG *outlen);
     /* Encrypt/decrypt: the last output; digest/sign: the digest/signature. */
     CK_RV (*final)(struct mech_op *op, unsigned char *out, CK_ULONG *outlen);
     /* Single-part (C_Encrypt, C_Sign, C_Digest, C_SignRecover,
      * C_VerifyRecover: out = recovered data).  NULL: update + final. */
-    CK_RV (*oneshot)
+    CK_RV(*oneshot)
     (struct mech_op *op, const unsigned char *in, CK_ULONG inlen, unsigned char *out,
      CK_ULONG *outlen);
     /* Verify: after updates, check sig.  CKR_OK, CKR_SIGNATURE_INVALID or
      * CKR_SIGNATURE_LEN_RANGE. */
     CK_RV (*verify_final)(struct mech_op *op, const unsigned char *sig, CK_ULONG siglen);
     /* Single-part verify; NULL: update + verify_final. */
-    CK_RV (*verify_oneshot)
+    CK_RV(*verify_oneshot)
     (struct mech_op *op, const unsigned char *in, CK_ULONG inlen, const unsigned char *sig,
      CK_ULONG siglen);
     /* Digest state (C_GetOperationState / C_SetOperationState): serialise
@@ -90,9 +90,9 @@ struct mech_op_ops {
      * the message (tag written to / checked from param: decryption releases
      * nothing unauthenticated when the tag is wrong:
      * CKR_ENCRYPTED_DATA_INVALID).  C_EncryptMessage = begin + next(last). */
-    CK_RV (*msg_begin)
+    CK_RV(*msg_begin)
     (struct mech_op *op, void *param, CK_ULONG paramlen, const unsigned char *aad, CK_ULONG aadlen);
-    CK_RV (*msg_next)
+    CK_RV(*msg_next)
     (struct mech_op *op, void *param, CK_ULONG paramlen, const unsigned char *in, CK_ULONG inlen,
      unsigned char *out, CK_ULONG *outlen, bool last);
     /* Frees the family's part (wiping secrets); the key reference is
@@ -124,29 +124,29 @@ struct mech_family {
      * the key fits (CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_SIZE_RANGE) and
      * returns a new operation in *out, allocated with mech_op_alloc (which
      * fills the head and takes a reference to k). */
-    CK_RV (*init)
+    CK_RV(*init)
     (struct mech_op **out, const struct mech_desc *d, const CK_MECHANISM *m, mech_fn fn,
      struct key *k, struct crypto *c, const struct config *cfg);
     /* C_GenerateKey: fill t (class/key type set) with CKA_VALUE from the
      * DRBG per CKA_VALUE_LEN / the mechanism. */
-    CK_RV (*generate)
+    CK_RV(*generate)
     (const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c, const struct config *cfg,
      struct attrs *t);
     /* C_GenerateKeyPair: fill pub and priv; runs the pairwise consistency
      * test before returning (CKR_DEVICE_ERROR when it fails). */
-    CK_RV (*generate_pair)
+    CK_RV(*generate_pair)
     (const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c, const struct config *cfg,
      struct attrs *pub, struct attrs *priv);
     /* C_DeriveKey: the new key's value, len bytes (len 0: the mechanism's
      * natural length, returned in *outlen) from base key k; *out in the
      * secure heap (crypto_secret_free(*out, *outlen)). */
-    CK_RV (*derive)
+    CK_RV(*derive)
     (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
      const struct config *cfg, size_t len, unsigned char **out, size_t *outlen);
     /* C_EncapsulateKey with public key k: the ciphertext into ct (output
      * convention: ct NULL or short -> size only, and no secret made) and
      * the shared secret (*ss, secure heap, crypto_secret_free(*ss, *sslen)). */
-    CK_RV (*encapsulate)
+    CK_RV(*encapsulate)
     (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
      const struct config *cfg, unsigned char *ct, CK_ULONG *ctlen, unsigned char **ss,
      size_t *sslen);
@@ -154,7 +154,7 @@ struct mech_family {
      * (CKR_ENCRYPTED_DATA_LEN_RANGE for a wrong length; ML-KEM's implicit
      * rejection gives a pseudo-random secret for a forged ciphertext, as
      * FIPS 203 says). */
-    CK_RV (*decapsulate)
+    CK_RV(*decapsulate)
     (const struct mech_desc *d, const CK_MECHANISM *m, struct key *k, struct crypto *c,
      const struct config *cfg, const unsigned char *ct, CK_ULONG ctlen, unsigned char **ss,
      size_t *sslen);
@@ -223,18 +223,18 @@ void *mech_op_alloc(size_t size, const struct mech_op_ops *ops, const struct mec
 void mech_op_free(struct mech_op *op);
 
 /* The families (one per file). */
-extern const struct mech_family mech_digest_family; /* digest.c */
-extern const struct mech_family mech_mac_family;    /* mac.c: HMAC, CMAC */
-extern const struct mech_family mech_cipher_family; /* cipher.c: AES ECB/CBC/CTR/CTS, DES3 */
-extern const struct mech_family mech_aead_family;   /* aead.c: AES GCM/CCM */
-extern const struct mech_family mech_kw_family;     /* kw.c: AES KW/KWP */
-extern const struct mech_family mech_rsa_family;    /* rsa.c */
-extern const struct mech_family mech_ec_family;     /* ec.c: ECDSA, EdDSA, ECDH */
-extern const struct mech_family mech_kdf_family;    /* kdf.c: HKDF, SP 800-108, PBKDF2, ... */
-extern const struct mech_family mech_keygen_family; /* keygen.c: key and key pair generation */
+extern const struct mech_family mech_digest_family;  /* digest.c */
+extern const struct mech_family mech_mac_family;     /* mac.c: HMAC, CMAC */
+extern const struct mech_family mech_cipher_family;  /* cipher.c: AES ECB/CBC/CTR/CTS, DES3 */
+extern const struct mech_family mech_aead_family;    /* aead.c: AES GCM/CCM */
+extern const struct mech_family mech_kw_family;      /* kw.c: AES KW/KWP */
+extern const struct mech_family mech_rsa_family;     /* rsa.c */
+extern const struct mech_family mech_ec_family;      /* ec.c: ECDSA, EdDSA, ECDH */
+extern const struct mech_family mech_kdf_family;     /* kdf.c: HKDF, SP 800-108, PBKDF2, ... */
+extern const struct mech_family mech_keygen_family;  /* keygen.c: key and key pair generation */
 extern const struct mech_family mech_pqc_sig_family; /* pqc_sig.c: ML-DSA, SLH-DSA */
 extern const struct mech_family mech_pqc_kem_family; /* pqc_kem.c: ML-KEM, PQC key generation */
-extern const struct mech_family mech_hybrid_family; /* hybrid.c: X-Wing, ML-DSA-65 + ECDSA */
+extern const struct mech_family mech_hybrid_family;  /* hybrid.c: X-Wing, ML-DSA-65 + ECDSA */
 
 /* The FIPS 140-3 pairwise consistency test (IG 10.3.A) of a freshly
  * generated key pair pkey of PKCS#11 key type kt, in c's library context
@@ -247,6 +247,20 @@ extern const struct mech_family mech_hybrid_family; /* hybrid.c: X-Wing, ML-DSA-
  * kt has no test (the pair must be discarded), or CKR_HOST_MEMORY.  pkey
  * stays the caller's. */
 CK_RV mech_pairwise_check(struct crypto *c, struct evp_pkey_st *pkey, CK_KEY_TYPE kt) WARN_UNUSED;
+
+/* Post-quantum key pairs (pqc_keygen.c).  mech_pqc_pair_set: the
+ * parameter set of a pair: the alias's (d->arg; a template naming another:
+ * CKR_TEMPLATE_INCONSISTENT) or the public template's (absent:
+ * CKR_TEMPLATE_INCOMPLETE), which the private one may repeat.
+ * mech_pqc_generate: m must have no parameter; reseeds with prediction
+ * resistance, generates OpenSSL algorithm alg (test builds: seeded from
+ * CRATON_TEST_<hook> when it holds seed_len bytes), runs the pairwise test
+ * and fills pub and priv (keyexport_attrs; nothing added on failure). */
+CK_RV mech_pqc_pair_set(const struct mech_desc *d, const struct attrs *pub,
+                        const struct attrs *priv, CK_ULONG *set) WARN_UNUSED;
+CK_RV mech_pqc_generate(struct crypto *c, const struct mech_desc *d, const CK_MECHANISM *m,
+                        const char *alg, const char *hook, size_t seed_len, struct attrs *pub,
+                        struct attrs *priv) WARN_UNUSED;
 
 /* C_SetOperationState: a new digest operation from a state saved by
  * get_state (CKR_SAVED_STATE_INVALID when unknown or expired). */

@@ -72,113 +72,21 @@ static CK_RV kem_key(const struct key *k, CK_OBJECT_CLASS cls, const struct kem_
 
 /* ---- key pair generation ---------------------------------------------------- */
 
-/* The parameter set of a key pair: CKA_PARAMETER_SET of the public
- * template (the vendor aliases imply their own: a different one given is
- * CKR_TEMPLATE_INCONSISTENT); one in the private template must be the
- * same. */
-static CK_RV pair_set(const struct mech_desc *d, const struct attrs *pub, const struct attrs *priv,
-                      const struct kem_set **out)
-{
-    CK_ULONG set = 0, other = 0;
-    CK_RV rv = attrs_get_ulong(pub, CKA_PARAMETER_SET, &set);
-
-    if (rv == CKR_TEMPLATE_INCOMPLETE && d->arg != 0) {
-        set = d->arg;
-        rv = CKR_OK;
-    }
-    if (rv != CKR_OK) /* absent (CKR_TEMPLATE_INCOMPLETE) or malformed */
-        return rv;
-    if (d->arg != 0 && set != d->arg)
-        return CKR_TEMPLATE_INCONSISTENT;
-    if ((*out = kem_set_of(set)) == NULL)
-        return CKR_PARAMETER_SET_NOT_SUPPORTED;
-    rv = attrs_get_ulong(priv, CKA_PARAMETER_SET, &other);
-    if (rv == CKR_TEMPLATE_INCOMPLETE)
-        return CKR_OK;
-    if (rv != CKR_OK)
-        return rv;
-    return other == set ? CKR_OK : CKR_TEMPLATE_INCONSISTENT;
-}
-
-/* A fresh key pair of ks (from the DRBG, or in test builds from
- * CRATON_TEST_MLKEM_KEYGEN_SEED). */
-static CK_RV kem_keygen(OSSL_LIB_CTX *lc, const struct kem_set *ks, EVP_PKEY **out)
-{
-    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(lc, ks->name, NULL);
-    CK_RV rv = CKR_HOST_MEMORY;
-#ifdef CRATON_TEST_HOOKS
-    unsigned char seed[KEM_SEED_LEN];
-    size_t n = crypto_test_entropy("MLKEM_KEYGEN_SEED", seed, sizeof(seed));
-#endif
-
-    if (pc == NULL)
-        goto out;
-    rv = CKR_DEVICE_ERROR;
-    if (EVP_PKEY_keygen_init(pc) != 1)
-        goto out;
-#ifdef CRATON_TEST_HOOKS
-    if (n == sizeof(seed)) {
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_ML_KEM_SEED, seed, sizeof(seed)),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_PKEY_CTX_set_params(pc, params) != 1)
-            goto out;
-    }
-#endif
-    if (EVP_PKEY_generate(pc, out) != 1)
-        goto out;
-    rv = CKR_OK;
-out:
-#ifdef CRATON_TEST_HOOKS
-    OPENSSL_cleanse(seed, sizeof(seed));
-#endif
-    EVP_PKEY_CTX_free(pc);
-    return rv;
-}
-
-/* The key material keyexport_attrs puts into a pair's templates. */
-static const CK_ATTRIBUTE_TYPE pair_material[] = {CKA_VALUE, CKA_SEED, CKA_PUBLIC_KEY_INFO};
-
 /* C_GenerateKeyPair with CKM_ML_KEM_KEY_PAIR_GEN or CKM_CRATON_ML_KEM_*. */
 static CK_RV kem_generate_pair(const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c,
                                const struct config *cfg, struct attrs *pub, struct attrs *priv)
 {
-    OSSL_LIB_CTX *lc = (OSSL_LIB_CTX *)mech_libctx(c);
-    const struct kem_set *ks = NULL;
-    EVP_PKEY *pkey = NULL;
-    bool exported = false;
-    unsigned char fresh;
-    CK_RV rv = CKR_MECHANISM_INVALID;
-
+    CK_ULONG set = 0;
     (void)cfg;
-    ERR_set_mark();
     if (d->type != CKM_ML_KEM_KEY_PAIR_GEN && d->arg == 0)
-        goto out;
-    rv = CKR_MECHANISM_PARAM_INVALID; /* 3.2: "It does not have a parameter." */
-    if (m->ulParameterLen != 0)
-        goto out;
-    if ((rv = pair_set(d, pub, priv, &ks)) != CKR_OK)
-        goto out;
-    /* Prediction resistance: reseeds this thread's DRBG from the entropy
-     * source; OpenSSL draws d and z from that same DRBG next. */
-    if ((rv = crypto_random(c, &fresh, 1, true)) != CKR_OK)
-        goto out;
-    if ((rv = kem_keygen(lc, ks, &pkey)) != CKR_OK ||
-        (rv = mech_pairwise_check(c, pkey, CKK_ML_KEM)) != CKR_OK)
-        goto out;
-    exported = true;
-    rv = keyexport_attrs(pkey, CKK_ML_KEM, pub, priv);
-out:
-    if (rv != CKR_OK && exported) {
-        for (size_t i = 0; i < ARRAY_SIZE(pair_material); i++) {
-            attrs_remove(pub, pair_material[i]);
-            attrs_remove(priv, pair_material[i]);
-        }
-    }
-    EVP_PKEY_free(pkey);
-    ERR_pop_to_mark();
-    return rv;
+        return CKR_MECHANISM_INVALID; /* a row of this family that makes no pairs */
+    CK_RV rv = mech_pqc_pair_set(d, pub, priv, &set);
+    if (rv != CKR_OK)
+        return rv;
+    const struct kem_set *ks = kem_set_of(set);
+    if (ks == NULL)
+        return CKR_PARAMETER_SET_NOT_SUPPORTED;
+    return mech_pqc_generate(c, d, m, ks->name, "MLKEM_KEYGEN_SEED", KEM_SEED_LEN, pub, priv);
 }
 
 /* ---- encapsulation and decapsulation ----------------------------------------- */

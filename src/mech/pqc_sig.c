@@ -529,109 +529,22 @@ static CK_RV pqs_init(struct mech_op **out, const struct mech_desc *d, const CK_
 
 /* ---- C_GenerateKeyPair -------------------------------------------------------- */
 
-/* A CKA_PARAMETER_SET of a template: *given false when absent (or left
- * empty by the rules). */
-static CK_RV tmpl_set(const struct attrs *t, CK_ULONG *set, bool *given)
-{
-    const struct attr *a = attrs_find(t, CKA_PARAMETER_SET);
-    *given = a != NULL && a->len > 0;
-    return *given ? attrs_get_ulong(t, CKA_PARAMETER_SET, set) : CKR_OK;
-}
-
-/* The parameter set of a key pair: the alias's (d->arg; a template naming
- * another is inconsistent) or the public template's, which the private
- * one may repeat. */
-static CK_RV pair_set(const struct mech_desc *d, const struct attrs *pub, const struct attrs *priv,
-                      const struct pqs_set **out)
-{
-    CK_ULONG vpub = 0, vpriv = 0;
-    bool gpub = false, gpriv = false;
-    CK_RV rv;
-    if ((rv = tmpl_set(pub, &vpub, &gpub)) != CKR_OK ||
-        (rv = tmpl_set(priv, &vpriv, &gpriv)) != CKR_OK)
-        return rv;
-    if (d->arg != 0) {
-        if ((gpub && vpub != d->arg) || (gpriv && vpriv != d->arg))
-            return CKR_TEMPLATE_INCONSISTENT;
-        vpub = d->arg;
-    } else if (!gpub) {
-        return CKR_TEMPLATE_INCOMPLETE;
-    }
-    if ((*out = pqs_set_find(d->key_type, vpub)) == NULL)
-        return CKR_PARAMETER_SET_NOT_SUPPORTED;
-    return gpriv && vpriv != vpub ? CKR_TEMPLATE_INCONSISTENT : CKR_OK;
-}
-
-/* EVP_PKEY_generate of ps (test builds: from the seed the known-answer
- * tests give). */
-static CK_RV pqs_keygen(OSSL_LIB_CTX *lc, const struct pqs_set *ps, EVP_PKEY **out)
-{
-    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(lc, ps->name, NULL);
-    CK_RV rv = CKR_HOST_MEMORY;
-    if (pc == NULL)
-        goto out;
-    rv = CKR_DEVICE_ERROR;
-    if (EVP_PKEY_keygen_init(pc) != 1)
-        goto out;
-#ifdef CRATON_TEST_HOOKS
-    unsigned char seed[PQS_SEED_MAX];
-    size_t n = crypto_test_entropy(
-        ps->kt == CKK_ML_DSA ? "MLDSA_KEYGEN_SEED" : "SLHDSA_KEYGEN_SEED", seed, ps->seed_len);
-    OSSL_PARAM params[] = {
-        /* OSSL_PKEY_PARAM_SLH_DSA_SEED is the same name, "seed" */
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_ML_DSA_SEED, seed, n),
-        OSSL_PARAM_construct_end(),
-    };
-    int ok = n != ps->seed_len || EVP_PKEY_CTX_set_params(pc, params) == 1;
-    OPENSSL_cleanse(seed, sizeof(seed));
-    if (!ok)
-        goto out;
-#endif
-    if (EVP_PKEY_generate(pc, out) != 1)
-        goto out;
-    rv = CKR_OK;
-out:
-    EVP_PKEY_CTX_free(pc);
-    return rv;
-}
-
-static const CK_ATTRIBUTE_TYPE pqs_material[] = {CKA_VALUE, CKA_SEED, CKA_PUBLIC_KEY_INFO};
-
+/* C_GenerateKeyPair with CKM_ML_DSA_KEY_PAIR_GEN, CKM_SLH_DSA_KEY_PAIR_GEN or
+ * an alias of the reference's. */
 static CK_RV pqs_generate_pair(const struct mech_desc *d, const CK_MECHANISM *m, struct crypto *c,
                                const struct config *cfg, struct attrs *pub, struct attrs *priv)
 {
-    OSSL_LIB_CTX *lc = (OSSL_LIB_CTX *)mech_libctx(c);
-    const struct pqs_set *ps = NULL;
-    EVP_PKEY *pkey = NULL;
-    bool exported = false;
-    unsigned char fresh;
-    CK_RV rv = CKR_MECHANISM_PARAM_INVALID;
-
+    CK_ULONG set = 0;
     (void)cfg;
-    ERR_set_mark();
-    if (m->ulParameterLen != 0)
-        goto out;
-    if ((rv = pair_set(d, pub, priv, &ps)) != CKR_OK)
-        goto out;
-    /* Prediction resistance for the key: this thread's DRBG is reseeded
-     * from the entropy source, and OpenSSL's key generation draws next. */
-    if ((rv = crypto_random(c, &fresh, 1, true)) != CKR_OK)
-        goto out;
-    if ((rv = pqs_keygen(lc, ps, &pkey)) != CKR_OK ||
-        (rv = mech_pairwise_check(c, pkey, d->key_type)) != CKR_OK)
-        goto out;
-    exported = true;
-    rv = keyexport_attrs(pkey, d->key_type, pub, priv);
-out:
-    if (rv != CKR_OK && exported) {
-        for (size_t i = 0; i < ARRAY_SIZE(pqs_material); i++) {
-            attrs_remove(pub, pqs_material[i]);
-            attrs_remove(priv, pqs_material[i]);
-        }
-    }
-    EVP_PKEY_free(pkey);
-    ERR_pop_to_mark();
-    return rv;
+    CK_RV rv = mech_pqc_pair_set(d, pub, priv, &set);
+    if (rv != CKR_OK)
+        return rv;
+    const struct pqs_set *ps = pqs_set_find(d->key_type, set);
+    if (ps == NULL)
+        return CKR_PARAMETER_SET_NOT_SUPPORTED;
+    return mech_pqc_generate(c, d, m, ps->name,
+                             d->key_type == CKK_ML_DSA ? "MLDSA_KEYGEN_SEED" : "SLHDSA_KEYGEN_SEED",
+                             ps->seed_len, pub, priv);
 }
 
 const struct mech_family mech_pqc_sig_family = {

@@ -47,12 +47,12 @@ static CK_RV kem_key(struct p11_call *c, CK_MECHANISM_PTR m, mech_fn fn, CK_OBJE
 {
     bool enc = fn == CKF_ENCAPSULATE;
     CK_RV rv = mech_lookup(&c->h->cfg, m, fn, d);
-    if (rv == CKR_OK && (enc ? (*d)->family->encapsulate == NULL
-                             : (*d)->family->decapsulate == NULL))
+    if (rv == CKR_OK &&
+        (enc ? (*d)->family->encapsulate == NULL : (*d)->family->decapsulate == NULL))
         rv = CKR_MECHANISM_INVALID;
     if (rv == CKR_OK)
-        rv = objects_key(c->objs, h, &c->v, enc ? CKA_ENCAPSULATE : CKA_DECAPSULATE,
-                         m->mechanism, p11_today(), k);
+        rv = objects_key(c->objs, h, &c->v, enc ? CKA_ENCAPSULATE : CKA_DECAPSULATE, m->mechanism,
+                         p11_today(), k);
     if (rv == CKR_OK)
         rv = mech_check_key(*d, fn, *k, &c->h->cfg);
     if (rv == CKR_OK) /* the classical half of a hybrid: its public key needs no usage flag */
@@ -77,8 +77,8 @@ CK_RV C_EncapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     CK_RV rv = p11_call_begin(hSession, &c);
     if (rv != CKR_OK)
         return rv;
-    if (pMechanism == NULL || pulCiphertextLen == NULL ||
-        (pCiphertext != NULL && phKey == NULL) || (pTemplate == NULL && ulAttributeCount > 0))
+    if (pMechanism == NULL || pulCiphertextLen == NULL || (pCiphertext != NULL && phKey == NULL) ||
+        (pTemplate == NULL && ulAttributeCount > 0))
         rv = CKR_ARGUMENTS_BAD;
     if (rv == CKR_OK)
         rv = kem_key(&c, pMechanism, CKF_ENCAPSULATE, hPublicKey, &d, &k, &tk, &inner, &classic);

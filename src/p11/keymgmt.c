@@ -39,7 +39,7 @@ CK_KEY_TYPE p11_secret_type(const struct mech_desc *d, const struct attrs *t)
  * the module just generated: keyexport_attrs wrote it from the key that
  * passed the pairwise test, derived attributes included), then the store. */
 CK_RV p11_add_key(struct p11_call *c, struct attrs *t, CK_SESSION_HANDLE hSession,
-                     bool generated_pair, CK_OBJECT_HANDLE *out)
+                  bool generated_pair, CK_OBJECT_HANDLE *out)
 {
     CK_ULONG cls = 0, kt = 0;
     (void)attrs_get_ulong(t, CKA_CLASS, &cls);
@@ -147,7 +147,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 
 /* Reads CK_BBOOL attributes of a visible object (false when absent). */
 void p11_object_bools(struct p11_call *c, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t1, bool *v1,
-                         CK_ATTRIBUTE_TYPE t2, bool *v2)
+                      CK_ATTRIBUTE_TYPE t2, bool *v2)
 {
     CK_BBOOL b1 = CK_FALSE, b2 = CK_FALSE;
     CK_ATTRIBUTE q[] = {{t1, &b1, sizeof(b1)}, {t2, &b2, sizeof(b2)}};
@@ -210,8 +210,8 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = p11_derived_len(&t, kt, &len);
     if (rv == CKR_OK) {
         bool always_sensitive, never_extractable;
-        p11_object_bools(&c, hBaseKey, CKA_ALWAYS_SENSITIVE, &always_sensitive, CKA_NEVER_EXTRACTABLE,
-                     &never_extractable);
+        p11_object_bools(&c, hBaseKey, CKA_ALWAYS_SENSITIVE, &always_sensitive,
+                         CKA_NEVER_EXTRACTABLE, &never_extractable);
         rv = rules_complete_new(RULES_DERIVE, &t, pMechanism->mechanism, always_sensitive,
                                 never_extractable);
     }
@@ -257,7 +257,8 @@ static CK_RV wrappable_bytes(struct p11_call *c, CK_OBJECT_HANDLE hKey, unsigned
         rv = CKR_OK; /* dates limit the key's use, not its wrapping */
     if (rv != CKR_OK)
         return rv;
-    p11_object_bools(c, hKey, CKA_EXTRACTABLE, &extractable, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted);
+    p11_object_bools(c, hKey, CKA_EXTRACTABLE, &extractable, CKA_WRAP_WITH_TRUSTED,
+                     &wrap_with_trusted);
     if (!extractable) {
         rv = CKR_KEY_UNEXTRACTABLE;
     } else if (k->cls == CKO_SECRET_KEY) {
@@ -303,7 +304,8 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = wrappable_bytes(&c, hKey, &bytes, &len);
     if (rv == CKR_OK) {
         bool trusted, wrap_with_trusted, ignored;
-        p11_object_bools(&c, hKey, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted, CKA_TRUSTED, &ignored);
+        p11_object_bools(&c, hKey, CKA_WRAP_WITH_TRUSTED, &wrap_with_trusted, CKA_TRUSTED,
+                         &ignored);
         p11_object_bools(&c, hWrappingKey, CKA_TRUSTED, &trusted, CKA_TRUSTED, &ignored);
         if (wrap_with_trusted && !trusted)
             rv = CKR_KEY_NOT_WRAPPABLE;
