@@ -63,8 +63,7 @@ struct ec_op {
 
 /* ---- ECDSA signature encodings ------------------------------------------- */
 
-/* DER ECDSA-Sig-Value -> r || s, half bytes each. */
-static CK_RV sig_from_der(const unsigned char *der, size_t derlen, size_t half, unsigned char *out)
+CK_RV mech_ecdsa_from_der(const unsigned char *der, size_t derlen, size_t half, unsigned char *out)
 {
     const unsigned char *p = der;
     const BIGNUM *r = NULL, *s = NULL;
@@ -82,8 +81,7 @@ out:
     return rv;
 }
 
-/* r || s (2 * half bytes) -> DER in *der (OPENSSL_free). */
-static CK_RV sig_to_der(const unsigned char *in, size_t half, unsigned char **der, size_t *derlen)
+CK_RV mech_ecdsa_to_der(const unsigned char *in, size_t half, unsigned char **der, size_t *derlen)
 {
     ECDSA_SIG *sig = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(in, (int)half, NULL), *s = BN_bin2bn(in + half, (int)half, NULL);
@@ -124,7 +122,7 @@ static CK_RV raw_sign(struct mech_op *op, const unsigned char *in, CK_ULONG inle
     /* OpenSSL truncates a hash longer than the order (FIPS 186-5 6.4.1). */
     ERR_set_mark();
     rv = EVP_PKEY_sign(e->pctx, der, &derlen, in, inlen) == 1
-             ? sig_from_der(der, derlen, e->half, out)
+             ? mech_ecdsa_from_der(der, derlen, e->half, out)
              : CKR_DEVICE_ERROR;
     ERR_pop_to_mark();
     if (rv == CKR_OK)
@@ -147,7 +145,7 @@ static CK_RV raw_verify(struct mech_op *op, const unsigned char *in, CK_ULONG in
     rv = CKR_SIGNATURE_LEN_RANGE;
     if (sig == NULL || siglen != e->siglen)
         goto out;
-    if ((rv = sig_to_der(sig, e->half, &der, &derlen)) != CKR_OK)
+    if ((rv = mech_ecdsa_to_der(sig, e->half, &der, &derlen)) != CKR_OK)
         goto out;
     rv = EVP_PKEY_verify(e->pctx, der, derlen, in, inlen) == 1 ? CKR_OK : CKR_SIGNATURE_INVALID;
 out:
@@ -181,8 +179,9 @@ static CK_RV hashed_final(struct mech_op *op, unsigned char *out, CK_ULONG *outl
     if (done)
         goto out;
     ERR_set_mark();
-    rv = EVP_DigestSignFinal(e->mdctx, der, &derlen) == 1 ? sig_from_der(der, derlen, e->half, out)
-                                                          : CKR_DEVICE_ERROR;
+    rv = EVP_DigestSignFinal(e->mdctx, der, &derlen) == 1
+             ? mech_ecdsa_from_der(der, derlen, e->half, out)
+             : CKR_DEVICE_ERROR;
     ERR_pop_to_mark();
     if (rv == CKR_OK)
         *outlen = e->siglen;
@@ -213,7 +212,7 @@ static CK_RV hashed_verify_final(struct mech_op *op, const unsigned char *sig, C
     ERR_set_mark();
     if (sig == NULL || siglen != e->siglen)
         goto out;
-    if ((rv = sig_to_der(sig, e->half, &der, &derlen)) != CKR_OK)
+    if ((rv = mech_ecdsa_to_der(sig, e->half, &der, &derlen)) != CKR_OK)
         goto out;
     rv = EVP_DigestVerifyFinal(e->mdctx, der, derlen) == 1 ? CKR_OK : CKR_SIGNATURE_INVALID;
 out:

@@ -328,48 +328,6 @@ struct hyb_op {
 
 static const unsigned char hyb_empty[1];
 
-/* DER ECDSA-Sig-Value -> r || s (P256_HALF bytes each). */
-static CK_RV ecdsa_from_der(const unsigned char *der, size_t derlen, unsigned char *out)
-{
-    const unsigned char *p = der;
-    const BIGNUM *r = NULL, *s = NULL;
-    CK_RV rv = CKR_DEVICE_ERROR;
-    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
-    if (sig == NULL)
-        goto out;
-    ECDSA_SIG_get0(sig, &r, &s);
-    if (BN_bn2binpad(r, out, P256_HALF) != P256_HALF ||
-        BN_bn2binpad(s, out + P256_HALF, P256_HALF) != P256_HALF)
-        goto out;
-    rv = CKR_OK;
-out:
-    ECDSA_SIG_free(sig);
-    return rv;
-}
-
-/* r || s -> DER in *der (OPENSSL_free). */
-static CK_RV ecdsa_to_der(const unsigned char *in, unsigned char **der, size_t *derlen)
-{
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(in, P256_HALF, NULL), *s = BN_bin2bn(in + P256_HALF, P256_HALF, NULL);
-    CK_RV rv = CKR_HOST_MEMORY;
-    int n;
-
-    *der = NULL;
-    if (sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1)
-        goto out;
-    r = s = NULL; /* owned by sig */
-    if ((n = i2d_ECDSA_SIG(sig, der)) <= 0)
-        goto out;
-    *derlen = (size_t)n;
-    rv = CKR_OK;
-out:
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return rv;
-}
-
 /* Appends a part of the message to the buffer (the old copy is wiped:
  * what is signed may be confidential). */
 static CK_RV hyb_collect(struct hyb_op *h, const unsigned char *in, size_t inlen)
@@ -446,7 +404,7 @@ static CK_RV hyb_sign_msg(struct hyb_op *h, const unsigned char *msg, size_t len
         goto out;
     if (EVP_DigestSignFinal(h->ec, der, &derlen) != 1)
         goto out;
-    rv = ecdsa_from_der(der, derlen, out + MLDSA65_SIG_LEN);
+    rv = mech_ecdsa_from_der(der, derlen, P256_HALF, out + MLDSA65_SIG_LEN);
 out:
     ERR_pop_to_mark();
     return rv;
@@ -499,7 +457,7 @@ static CK_RV hyb_verify_msg(struct hyb_op *h, const unsigned char *msg, size_t l
         goto out;
     const bool pq_ok =
         EVP_PKEY_verify(h->pq, sig, MLDSA65_SIG_LEN, msg != NULL ? msg : hyb_empty, len) == 1;
-    if ((rv = ecdsa_to_der(sig + MLDSA65_SIG_LEN, &der, &derlen)) != CKR_OK)
+    if ((rv = mech_ecdsa_to_der(sig + MLDSA65_SIG_LEN, P256_HALF, &der, &derlen)) != CKR_OK)
         goto out;
     const bool ec_ok = EVP_DigestVerifyFinal(h->ec, der, derlen) == 1;
     rv = pq_ok && ec_ok ? CKR_OK : CKR_SIGNATURE_INVALID;

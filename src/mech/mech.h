@@ -248,6 +248,14 @@ extern const struct mech_family mech_hybrid_family;  /* hybrid.c: X-Wing, ML-DSA
  * stays the caller's. */
 CK_RV mech_pairwise_check(struct crypto *c, struct evp_pkey_st *pkey, CK_KEY_TYPE kt) WARN_UNUSED;
 
+/* ECDSA signature encodings (ec.c): DER ECDSA-Sig-Value -> the PKCS#11
+ * form r || s (half bytes each; CKR_DEVICE_ERROR when der does not parse
+ * or a half does not fit), and back (*der: OPENSSL_free). */
+CK_RV mech_ecdsa_from_der(const unsigned char *der, size_t derlen, size_t half,
+                          unsigned char *out) WARN_UNUSED;
+CK_RV mech_ecdsa_to_der(const unsigned char *in, size_t half, unsigned char **der,
+                        size_t *derlen) WARN_UNUSED;
+
 /* Post-quantum key pairs (pqc_keygen.c).  mech_pqc_pair_set: the
  * parameter set of a pair: the alias's (d->arg; a template naming another:
  * CKR_TEMPLATE_INCONSISTENT) or the public template's (absent:
