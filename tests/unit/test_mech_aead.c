@@ -7,7 +7,7 @@
  * convention, the 3.0 message API (IV generators, streaming decryption,
  * message sequencing), and every bad parameter / length with its CKR code.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include "mech/mech.h"
 #include "object/attr.h"
@@ -21,86 +21,29 @@ static struct crypto *g_c;
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0)
-        return -1;
-    if (crypto_global_init() != CKR_OK || crypto_new(&g_c) != CKR_OK)
-        return -1;
-    return 0;
+    return mu_fixture_init(&g_cfg, &g_c);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Random bytes from the module's DRBG (OpenSSL's global one would stay
- * allocated: the tests do not run OPENSSL_cleanup). */
-static void rnd(void *buf, size_t len)
-{
-    assert_int_equal(crypto_random(g_c, buf, len, false), CKR_OK);
-}
-
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(strlen(h) % 2 == 0 && n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned int b;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &b), 1);
-        out[i] = (unsigned char)b;
-    }
-    return n;
-}
-
-static struct key *secret_key(CK_KEY_TYPE kt, const unsigned char *value, size_t len)
-{
-    struct attrs a = {0};
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(&a, CKA_CLASS, CKO_SECRET_KEY), CKR_OK);
-    assert_int_equal(attrs_set_ulong(&a, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(attrs_set(&a, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)len), CKR_OK);
-    assert_int_equal(key_build(g_c, &a, &k), CKR_OK);
-    attrs_free(&a);
-    return k;
-}
-
 static struct key *hex_key(const char *hex)
 {
     unsigned char v[64];
-    return secret_key(CKK_AES, v, unhex(hex, v, sizeof(v)));
+    return mu_secret_key(g_c, CKK_AES, v, mu_unhex(hex, v, sizeof(v)));
 }
 
 static struct key *random_key(size_t len)
 {
     unsigned char v[32];
-    rnd(v, len);
-    return secret_key(CKK_AES, v, len);
-}
-
-static CK_RV start(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mech_fn fn,
-                   struct key *k, struct mech_op **op)
-{
-    CK_MECHANISM m = {type, (void *)param, plen};
-    const struct mech_desc *d = NULL;
-    *op = NULL;
-    CK_RV rv = mech_lookup(&g_cfg, &m, fn, &d);
-    if (rv != CKR_OK)
-        return rv;
-    return mech_op_new(d, &m, fn, k, g_c, &g_cfg, op);
-}
-
-static struct mech_op *must_start(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen,
-                                  mech_fn fn, struct key *k)
-{
-    struct mech_op *op = NULL;
-    assert_int_equal(start(type, param, plen, fn, k, &op), CKR_OK);
-    assert_non_null(op);
-    return op;
+    mu_rnd(g_c, v, len);
+    return mu_secret_key(g_c, CKK_AES, v, len);
 }
 
 /* Single part, after a size query (which must be an upper bound). */
@@ -109,7 +52,7 @@ static CK_RV oneshot(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, m
                      CK_ULONG *outlen)
 {
     struct mech_op *op = NULL;
-    CK_RV rv = start(type, param, plen, fn, k, &op);
+    CK_RV rv = mu_lookup_start(&g_cfg, g_c, type, param, plen, fn, k, &op);
     CK_ULONG cap = *outlen, q = 0;
     if (rv != CKR_OK)
         return rv;
@@ -135,7 +78,7 @@ static CK_RV multi(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mec
 {
     struct mech_op *op = NULL;
     size_t pos = 0, done = 0, i = 0;
-    CK_RV rv = start(type, param, plen, fn, k, &op);
+    CK_RV rv = mu_lookup_start(&g_cfg, g_c, type, param, plen, fn, k, &op);
     if (rv != CKR_OK)
         return rv;
     while (pos < inlen) {
@@ -237,25 +180,29 @@ static void run_gcm(const struct gcm_kat *t)
 {
     static unsigned char iv[512], aad[256], pt[256], ct[512];
     struct key *k = hex_key(t->key);
-    size_t ivlen = unhex(t->iv, iv, sizeof(iv)), aadlen = unhex(t->aad, aad, sizeof(aad));
-    size_t ptlen = unhex(t->pt, pt, sizeof(pt)), ctlen = unhex(t->ct, ct, sizeof(ct));
-    size_t taglen = unhex(t->tag, ct + ctlen, sizeof(ct) - ctlen);
+    size_t ivlen = mu_unhex(t->iv, iv, sizeof(iv)), aadlen = mu_unhex(t->aad, aad, sizeof(aad));
+    size_t ptlen = mu_unhex(t->pt, pt, sizeof(pt)), ctlen = mu_unhex(t->ct, ct, sizeof(ct));
+    size_t taglen = mu_unhex(t->tag, ct + ctlen, sizeof(ct) - ctlen);
     CK_GCM_PARAMS p = {iv, ivlen, 8 * ivlen, aadlen ? aad : NULL, aadlen, 8 * taglen};
     print_message("# GCM vector %d\n", t->id);
     if (ivlen > 128) { /* beyond OpenSSL's GCM IV limit: refused, never computed by hand */
         struct mech_op *op;
-        assert_int_equal(start(CKM_AES_GCM, &p, sizeof(p), CKF_ENCRYPT, k, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
-        assert_int_equal(start(CKM_AES_GCM, &p, sizeof(p), CKF_DECRYPT, k, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &p, sizeof(p), CKF_ENCRYPT, k, &op),
+            CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &p, sizeof(p), CKF_DECRYPT, k, &op),
+            CKR_MECHANISM_PARAM_INVALID);
     } else if (ivlen == 0) {
         struct mech_op *op;
         p.pIv = NULL;
-        assert_int_equal(start(CKM_AES_GCM, &p, sizeof(p), CKF_ENCRYPT, k, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &p, sizeof(p), CKF_ENCRYPT, k, &op),
+            CKR_MECHANISM_PARAM_INVALID);
         p.pIv = iv;
-        assert_int_equal(start(CKM_AES_GCM, &p, sizeof(p), CKF_DECRYPT, k, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &p, sizeof(p), CKF_DECRYPT, k, &op),
+            CKR_MECHANISM_PARAM_INVALID);
     } else {
         aead_kat(CKM_AES_GCM, &p, sizeof(p), k, pt, ptlen, ct, ctlen + taglen, t->valid);
     }
@@ -375,8 +322,9 @@ static void test_ccm_kats(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
         print_message("# CCM %s\n", v[i].name);
         struct key *k = hex_key(v[i].key);
-        size_t nl = unhex(v[i].nonce, nonce, sizeof(nonce)), al = unhex(v[i].aad, aad, sizeof(aad));
-        size_t pl = unhex(v[i].pt, pt, sizeof(pt)), cl = unhex(v[i].ct, ct, sizeof(ct));
+        size_t nl = mu_unhex(v[i].nonce, nonce, sizeof(nonce)),
+               al = mu_unhex(v[i].aad, aad, sizeof(aad));
+        size_t pl = mu_unhex(v[i].pt, pt, sizeof(pt)), cl = mu_unhex(v[i].ct, ct, sizeof(ct));
         CK_CCM_PARAMS p = {pl, nonce, nl, al ? aad : NULL, al, v[i].maclen};
         aead_kat(CKM_AES_CCM, &p, sizeof(p), k, pt, pl, ct, cl, true);
         ct[cl - 1] ^= 1; /* a bad MAC */
@@ -398,9 +346,9 @@ static void test_round_trips(void **state)
     static const size_t lens[] = {0, 1, 15, 16, 17, 100, 1000, 3000};
     static const size_t keys[] = {16, 24, 32};
     unsigned char pt[3000], iv[60], aad[40], a[BUF_MAX], b[BUF_MAX];
-    rnd(pt, sizeof(pt));
-    rnd(iv, sizeof(iv));
-    rnd(aad, sizeof(aad));
+    mu_rnd(g_c, pt, sizeof(pt));
+    mu_rnd(g_c, iv, sizeof(iv));
+    mu_rnd(g_c, aad, sizeof(aad));
     for (size_t ki = 0; ki < ARRAY_SIZE(keys); ki++) {
         struct key *k = random_key(keys[ki]);
         for (size_t li = 0; li < ARRAY_SIZE(lens); li++) {
@@ -445,7 +393,7 @@ static void test_lengths(void **state)
     reject(CKM_AES_GCM, &g, sizeof(g), CKF_DECRYPT, k, in, 15, CKR_ENCRYPTED_DATA_LEN_RANGE);
     reject(CKM_AES_GCM, &g, sizeof(g), CKF_UNWRAP, k, in, 0, CKR_WRAPPED_KEY_LEN_RANGE);
     /* ... and at most MECH_MAX_BUFFER buffered (refused before reading). */
-    op = must_start(CKM_AES_GCM, &g, sizeof(g), CKF_DECRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, &g, sizeof(g), CKF_DECRYPT, k);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 64, out, &n), CKR_OK);
     assert_int_equal(n, 0);
@@ -467,14 +415,14 @@ static void test_lengths(void **state)
     reject(CKM_AES_CCM, &c, sizeof(c), CKF_DECRYPT, k, in, 20, CKR_ENCRYPTED_DATA_LEN_RANGE);
     reject(CKM_AES_CCM, &c, sizeof(c), CKF_DECRYPT, k, in, 29, CKR_ENCRYPTED_DATA_LEN_RANGE);
     reject(CKM_AES_CCM, &c, sizeof(c), CKF_UNWRAP, k, in, 27, CKR_WRAPPED_KEY_LEN_RANGE);
-    op = must_start(CKM_AES_CCM, &c, sizeof(c), CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CCM, &c, sizeof(c), CKF_ENCRYPT, k);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 15, out, &n), CKR_OK);
     assert_int_equal(n, 0);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 6, out, &n), CKR_DATA_LEN_RANGE);
     mech_op_free(op);
-    op = must_start(CKM_AES_CCM, &c, sizeof(c), CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CCM, &c, sizeof(c), CKF_ENCRYPT, k);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 15, out, &n), CKR_OK);
     n = sizeof(out);
@@ -506,7 +454,7 @@ static void test_short_buffers(void **state)
         if (!m)
             memcpy(gref, ref, sizeof(gref));
 
-        op = must_start(mech, p, plen, CKF_ENCRYPT, k);
+        op = mu_lookup_start_ok(&g_cfg, g_c, mech, p, plen, CKF_ENCRYPT, k);
         n = 65;
         assert_int_equal(op->ops->oneshot(op, pt, 50, out, &n), CKR_BUFFER_TOO_SMALL);
         assert_int_equal(n, 66);
@@ -515,7 +463,7 @@ static void test_short_buffers(void **state)
         mech_op_free(op);
 
         /* Decryption: short, then exact. */
-        op = must_start(mech, p, plen, CKF_DECRYPT, k);
+        op = mu_lookup_start_ok(&g_cfg, g_c, mech, p, plen, CKF_DECRYPT, k);
         n = 49;
         assert_int_equal(op->ops->oneshot(op, ref, 66, out, &n), CKR_BUFFER_TOO_SMALL);
         assert_int_equal(n, 50);
@@ -523,7 +471,7 @@ static void test_short_buffers(void **state)
         assert_memory_equal(out, pt, 50);
         mech_op_free(op);
 
-        op = must_start(mech, p, plen, CKF_DECRYPT, k);
+        op = mu_lookup_start_ok(&g_cfg, g_c, mech, p, plen, CKF_DECRYPT, k);
         n = 0;
         assert_int_equal(op->ops->update(op, ref, 30, out, &n), CKR_OK);
         assert_int_equal(n, 0);
@@ -542,7 +490,7 @@ static void test_short_buffers(void **state)
     }
 
     /* GCM encryption: a short update and a short final. */
-    op = must_start(CKM_AES_GCM, &g, sizeof(g), CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, &g, sizeof(g), CKF_ENCRYPT, k);
     n = 19;
     assert_int_equal(op->ops->update(op, pt, 20, out, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 20);
@@ -564,36 +512,41 @@ static void test_bad_params(void **state)
 {
     (void)state;
     unsigned char iv[1100] = {0}, aad[4] = {0};
-    struct key *k = random_key(16), *gen = secret_key(CKK_GENERIC_SECRET, iv, 16);
+    struct key *k = random_key(16), *gen = mu_secret_key(g_c, CKK_GENERIC_SECRET, iv, 16);
     struct mech_op *op;
     static const struct {
         CK_ULONG ivlen, ivbits, tagbits;
         bool ok;
     } g[] = {
-        {12, 96, 128, true}, {12, 0, 128, true},  {12, 95, 128, false}, {0, 0, 128, false},
-        {1, 8, 128, true},   {128, 0, 96, true},  {129, 0, 96, false}, {12, 96, 0, false},
-        {12, 96, 24, false}, {12, 96, 32, true},  {12, 96, 100, false}, {12, 96, 136, false},
+        {12, 96, 128, true}, {12, 0, 128, true}, {12, 95, 128, false}, {0, 0, 128, false},
+        {1, 8, 128, true},   {128, 0, 96, true}, {129, 0, 96, false},  {12, 96, 0, false},
+        {12, 96, 24, false}, {12, 96, 32, true}, {12, 96, 100, false}, {12, 96, 136, false},
         {12, 96, 120, true}, {12, 96, 64, true},
     };
     for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
         CK_GCM_PARAMS p = {iv, g[i].ivlen, g[i].ivbits, NULL, 0, g[i].tagbits};
-        CK_RV rv = start(CKM_AES_GCM, &p, sizeof(p), CKF_ENCRYPT, k, &op);
+        CK_RV rv = mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &p, sizeof(p), CKF_ENCRYPT, k, &op);
         assert_int_equal(rv, g[i].ok ? CKR_OK : CKR_MECHANISM_PARAM_INVALID);
         mech_op_free(op);
     }
     CK_GCM_PARAMS gp = {NULL, 12, 96, NULL, 0, 128};
-    assert_int_equal(start(CKM_AES_GCM, &gp, sizeof(gp), CKF_ENCRYPT, k, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &gp, sizeof(gp), CKF_ENCRYPT, k, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     gp.pIv = iv;
     gp.ulAADLen = 4; /* pAAD NULL */
-    assert_int_equal(start(CKM_AES_GCM, &gp, sizeof(gp), CKF_ENCRYPT, k, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &gp, sizeof(gp), CKF_ENCRYPT, k, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     gp.pAAD = aad;
-    assert_int_equal(start(CKM_AES_GCM, &gp, sizeof(gp) - 1, CKF_ENCRYPT, k, &op),
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &gp, sizeof(gp) - 1, CKF_ENCRYPT, k, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_ENCRYPT, k, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_GCM, NULL, 0, CKF_ENCRYPT, k, &op), CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_GCM, &gp, sizeof(gp), CKF_DECRYPT, gen, &op),
-                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_GCM, &gp, sizeof(gp), CKF_DECRYPT, gen, &op),
+        CKR_KEY_TYPE_INCONSISTENT);
 
     static const struct {
         CK_ULONG datalen, noncelen, maclen;
@@ -614,20 +567,23 @@ static void test_bad_params(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
         CK_CCM_PARAMS p = {c[i].datalen, iv, c[i].noncelen, NULL, 0, c[i].maclen};
-        CK_RV rv = start(CKM_AES_CCM, &p, sizeof(p), CKF_DECRYPT, k, &op);
+        CK_RV rv = mu_lookup_start(&g_cfg, g_c, CKM_AES_CCM, &p, sizeof(p), CKF_DECRYPT, k, &op);
         assert_int_equal(rv, c[i].ok ? CKR_OK : CKR_MECHANISM_PARAM_INVALID);
         mech_op_free(op);
     }
     CK_CCM_PARAMS cp = {10, NULL, 12, NULL, 0, 8};
-    assert_int_equal(start(CKM_AES_CCM, &cp, sizeof(cp), CKF_ENCRYPT, k, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CCM, &cp, sizeof(cp), CKF_ENCRYPT, k, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     cp.pNonce = iv;
     cp.ulAADLen = 3;
-    assert_int_equal(start(CKM_AES_CCM, &cp, sizeof(cp), CKF_ENCRYPT, k, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CCM, &cp, sizeof(cp), CKF_ENCRYPT, k, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     /* A GCM parameter of the same size read as CCM: ulDataLen = a pointer. */
-    assert_int_equal(start(CKM_AES_CCM, &gp, sizeof(gp), CKF_ENCRYPT, k, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CCM, &gp, sizeof(gp), CKF_ENCRYPT, k, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     key_unref(k);
     key_unref(gen);
 }
@@ -661,16 +617,18 @@ static void test_msg_gcm(void **state)
     unsigned char iv[12], aad[20], pt[300], ct[BUF_MAX], ref[BUF_MAX], tag[16], out[BUF_MAX];
     struct key *k = random_key(32);
     CK_ULONG n;
-    rnd(iv, sizeof(iv));
-    rnd(aad, sizeof(aad));
-    rnd(pt, sizeof(pt));
+    mu_rnd(g_c, iv, sizeof(iv));
+    mu_rnd(g_c, aad, sizeof(aad));
+    mu_rnd(g_c, pt, sizeof(pt));
     CK_GCM_PARAMS sp = {iv, 12, 96, aad, sizeof(aad), 128};
     n = sizeof(ref);
     assert_int_equal(oneshot(CKM_AES_GCM, &sp, sizeof(sp), CKF_ENCRYPT, k, pt, sizeof(pt), ref, &n),
                      CKR_OK);
 
-    struct mech_op *enc = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
-    struct mech_op *dec = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
+    struct mech_op *enc =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
+    struct mech_op *dec =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
     assert_null(enc->ops->update);
     assert_null(enc->ops->oneshot);
     CK_GCM_MESSAGE_PARAMS mp = {iv, 12, 0, CKG_NO_GENERATE, tag, 128};
@@ -778,8 +736,10 @@ static void test_msg_iv_generation(void **state)
     (void)state;
     unsigned char iv[12], tag[16], pt[40] = {0}, ct[64], out[64], prev[12];
     struct key *k = random_key(16);
-    struct mech_op *enc = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
-    struct mech_op *dec = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
+    struct mech_op *enc =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
+    struct mech_op *dec =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
     CK_ULONG n;
 
     /* Counter after 64 fixed bits: 0, 1, 2 big-endian in the last 4 bytes. */
@@ -820,7 +780,7 @@ static void test_msg_iv_generation(void **state)
     /* A counter of 8 bits runs out after 256 messages (a fresh operation:
      * the counter is per operation). */
     mech_op_free(enc);
-    enc = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
+    enc = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
     p.ivGenerator = CKG_GENERATE_COUNTER;
     p.ulIvFixedBits = 88;
     for (int i = 0; i < 256; i++) {
@@ -843,7 +803,8 @@ static void test_msg_long_iv(void **state)
     (void)state;
     unsigned char iv[257] = {1}, pt[12] = {0}, ct[12], tag[16];
     struct key *k = hex_key("eac3f28cd937ff29eb6158a3721b5145");
-    struct mech_op *enc = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
+    struct mech_op *enc =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
     CK_GCM_MESSAGE_PARAMS p = {iv, sizeof(iv), 0, CKG_NO_GENERATE, tag, 128};
     assert_int_not_equal(msg_encrypt(enc, &p, sizeof(p), NULL, 0, pt, 12, 5, ct), CKR_OK);
     p.ulIvLen = 128;
@@ -860,11 +821,13 @@ static void test_msg_iv_lengths(void **state)
     static const size_t lens[] = {12, 16, 1, 100, 12, 128, 64, 7};
     unsigned char iv[300], aad[9], pt[77], ref[BUF_MAX], ct[BUF_MAX], tag[16], out[BUF_MAX];
     struct key *k = random_key(24);
-    struct mech_op *enc = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
-    struct mech_op *dec = must_start(CKM_AES_GCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
-    rnd(iv, sizeof(iv));
-    rnd(aad, sizeof(aad));
-    rnd(pt, sizeof(pt));
+    struct mech_op *enc =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
+    struct mech_op *dec =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_GCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
+    mu_rnd(g_c, iv, sizeof(iv));
+    mu_rnd(g_c, aad, sizeof(aad));
+    mu_rnd(g_c, pt, sizeof(pt));
     for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
         CK_GCM_PARAMS sp = {iv, lens[i], 0, aad, sizeof(aad), 96};
         CK_ULONG n = sizeof(ref);
@@ -897,10 +860,13 @@ static void test_msg_ccm(void **state)
         aad[i] = (unsigned char)i;
     for (int i = 0; i < 24; i++)
         pt[i] = (unsigned char)(0x20 + i);
-    unhex("e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951", want, sizeof(want));
-    struct key *k = secret_key(CKK_AES, key, 16);
-    struct mech_op *enc = must_start(CKM_AES_CCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
-    struct mech_op *dec = must_start(CKM_AES_CCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
+    mu_unhex("e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951", want,
+             sizeof(want));
+    struct key *k = mu_secret_key(g_c, CKK_AES, key, 16);
+    struct mech_op *enc =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CCM, NULL, 0, CKF_MESSAGE_ENCRYPT, k);
+    struct mech_op *dec =
+        mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CCM, NULL, 0, CKF_MESSAGE_DECRYPT, k);
     CK_CCM_MESSAGE_PARAMS p = {24, nonce, 12, 0, CKG_NO_GENERATE, mac, 8};
     static const size_t parts[] = {24, 1, 5, 23};
     CK_ULONG n;

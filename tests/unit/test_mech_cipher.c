@@ -8,7 +8,7 @@
  * usable), CTR counter-field limits, and every bad parameter / length /
  * padding with its CKR code.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include "mech/mech.h"
 #include "object/attr.h"
@@ -22,87 +22,30 @@ static struct crypto *g_c;
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0)
-        return -1;
-    if (crypto_global_init() != CKR_OK || crypto_new(&g_c) != CKR_OK)
-        return -1;
-    return 0;
+    return mu_fixture_init(&g_cfg, &g_c);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Random bytes from the module's DRBG (OpenSSL's global one would stay
- * allocated: the tests do not run OPENSSL_cleanup). */
-static void rnd(void *buf, size_t len)
-{
-    assert_int_equal(crypto_random(g_c, buf, len, false), CKR_OK);
-}
-
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(strlen(h) % 2 == 0 && n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned int b;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &b), 1);
-        out[i] = (unsigned char)b;
-    }
-    return n;
-}
-
-static struct key *secret_key(CK_KEY_TYPE kt, const unsigned char *value, size_t len)
-{
-    struct attrs a = {0};
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(&a, CKA_CLASS, CKO_SECRET_KEY), CKR_OK);
-    assert_int_equal(attrs_set_ulong(&a, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(attrs_set(&a, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)len), CKR_OK);
-    assert_int_equal(key_build(g_c, &a, &k), CKR_OK);
-    attrs_free(&a);
-    return k;
-}
-
 static struct key *hex_key(CK_KEY_TYPE kt, const char *hex)
 {
     unsigned char v[64];
-    return secret_key(kt, v, unhex(hex, v, sizeof(v)));
+    return mu_secret_key(g_c, kt, v, mu_unhex(hex, v, sizeof(v)));
 }
 
 static struct key *random_key(CK_KEY_TYPE kt, size_t len)
 {
     unsigned char v[32];
     assert_true(len <= sizeof(v));
-    rnd(v, len);
-    return secret_key(kt, v, len);
-}
-
-static CK_RV start(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mech_fn fn,
-                   struct key *k, struct mech_op **op)
-{
-    CK_MECHANISM m = {type, (void *)param, plen};
-    const struct mech_desc *d = NULL;
-    *op = NULL;
-    CK_RV rv = mech_lookup(&g_cfg, &m, fn, &d);
-    if (rv != CKR_OK)
-        return rv;
-    return mech_op_new(d, &m, fn, k, g_c, &g_cfg, op);
-}
-
-static struct mech_op *must_start(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen,
-                                  mech_fn fn, struct key *k)
-{
-    struct mech_op *op = NULL;
-    assert_int_equal(start(type, param, plen, fn, k, &op), CKR_OK);
-    assert_non_null(op);
-    return op;
+    mu_rnd(g_c, v, len);
+    return mu_secret_key(g_c, kt, v, len);
 }
 
 /* Single part with a size query first: returns the rv, *outlen the size. */
@@ -110,7 +53,7 @@ static CK_RV oneshot(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, m
                      struct key *k, const unsigned char *in, size_t inlen, unsigned char *out,
                      CK_ULONG *outlen)
 {
-    struct mech_op *op = must_start(type, param, plen, fn, k);
+    struct mech_op *op = mu_lookup_start_ok(&g_cfg, g_c, type, param, plen, fn, k);
     CK_ULONG cap = *outlen, q = 0;
     CK_RV rv = op->ops->oneshot(op, in, (CK_ULONG)inlen, NULL, &q);
     if (rv == CKR_OK) {
@@ -130,7 +73,7 @@ static CK_RV multi(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mec
                    struct key *k, const unsigned char *in, size_t inlen, const size_t *chunks,
                    size_t nchunks, unsigned char *out, CK_ULONG *outlen)
 {
-    struct mech_op *op = must_start(type, param, plen, fn, k);
+    struct mech_op *op = mu_lookup_start_ok(&g_cfg, g_c, type, param, plen, fn, k);
     size_t pos = 0, done = 0, i = 0;
     CK_RV rv = CKR_OK;
     while (pos < inlen || i == 0) {
@@ -212,8 +155,8 @@ static void run_kat(const struct kat *t)
 {
     unsigned char iv[16], pt[BUF_MAX], ct[BUF_MAX];
     struct key *k = hex_key(t->kt, t->key);
-    size_t ivlen = t->iv != NULL ? unhex(t->iv, iv, sizeof(iv)) : 0;
-    size_t ptlen = unhex(t->pt, pt, sizeof(pt)), ctlen = unhex(t->ct, ct, sizeof(ct));
+    size_t ivlen = t->iv != NULL ? mu_unhex(t->iv, iv, sizeof(iv)) : 0;
+    size_t ptlen = mu_unhex(t->pt, pt, sizeof(pt)), ctlen = mu_unhex(t->ct, ct, sizeof(ct));
     CK_AES_CTR_PARAMS ctr = {128, {0}};
     const void *param = ivlen > 0 ? iv : NULL;
     CK_ULONG plen = (CK_ULONG)ivlen;
@@ -338,9 +281,9 @@ static void test_kat_aes_cts(void **state)
     };
     unsigned char msg[64], ct[64], iv[16] = {0};
     struct key *k = hex_key(CKK_AES, RFC3962_KEY);
-    assert_int_equal(unhex(RFC3962_MSG, msg, sizeof(msg)), 64);
+    assert_int_equal(mu_unhex(RFC3962_MSG, msg, sizeof(msg)), 64);
     for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
-        assert_int_equal(unhex(v[i].ct, ct, sizeof(ct)), v[i].len);
+        assert_int_equal(mu_unhex(v[i].ct, ct, sizeof(ct)), v[i].len);
         check_kat(CKM_AES_CTS, iv, sizeof(iv), k, msg, v[i].len, ct, v[i].len);
     }
     key_unref(k);
@@ -386,8 +329,8 @@ static void test_round_trips(void **state)
     static const size_t lens[] = {0, 1, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 100, 257, 1000};
     static const size_t aes_keys[] = {16, 24, 32}, des_keys[] = {24};
     unsigned char pt[1024], a[BUF_MAX], b[BUF_MAX], back[BUF_MAX], iv[16];
-    rnd(pt, sizeof(pt));
-    rnd(iv, sizeof(iv));
+    mu_rnd(g_c, pt, sizeof(pt));
+    mu_rnd(g_c, iv, sizeof(iv));
     for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
         bool des = modes[m].kt == CKK_DES3;
         const size_t *ks = des ? des_keys : aes_keys;
@@ -474,12 +417,12 @@ static void test_partial_blocks(void **state)
             /* Single part: the error even for a size query. */
             n = sizeof(out);
             assert_int_equal(oneshot(m[i].mech, p, pl, fns[f], k, in, bs + 1, out, &n), codes[f]);
-            op = must_start(m[i].mech, p, pl, fns[f], k);
+            op = mu_lookup_start_ok(&g_cfg, g_c, m[i].mech, p, pl, fns[f], k);
             n = 0;
             assert_int_equal(op->ops->oneshot(op, in, (CK_ULONG)bs - 1, NULL, &n), codes[f]);
             mech_op_free(op);
             /* Multi-part: the final. */
-            op = must_start(m[i].mech, p, pl, fns[f], k);
+            op = mu_lookup_start_ok(&g_cfg, g_c, m[i].mech, p, pl, fns[f], k);
             n = sizeof(out);
             assert_int_equal(op->ops->update(op, in, (CK_ULONG)(2 * bs + 3), out, &n), CKR_OK);
             assert_int_equal(n, 2 * bs);
@@ -495,11 +438,11 @@ static void test_partial_blocks(void **state)
     n = sizeof(out);
     assert_int_equal(oneshot(CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, aes, in, 0, out, &n),
                      CKR_ENCRYPTED_DATA_LEN_RANGE);
-    op = must_start(CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, aes);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, aes);
     n = sizeof(out);
     assert_int_equal(op->ops->final(op, out, &n), CKR_ENCRYPTED_DATA_LEN_RANGE);
     mech_op_free(op);
-    op = must_start(CKM_DES3_CBC_PAD, iv, 8, CKF_UNWRAP, des);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_DES3_CBC_PAD, iv, 8, CKF_UNWRAP, des);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 12, out, &n), CKR_OK);
     assert_int_equal(n, 8);
@@ -512,7 +455,7 @@ static void test_partial_blocks(void **state)
     n = sizeof(out);
     assert_int_equal(oneshot(CKM_AES_CTS, iv, 16, CKF_DECRYPT, aes, in, 0, out, &n),
                      CKR_ENCRYPTED_DATA_LEN_RANGE);
-    op = must_start(CKM_AES_CTS, iv, 16, CKF_ENCRYPT, aes);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CTS, iv, 16, CKF_ENCRYPT, aes);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 10, out, &n), CKR_OK);
     assert_int_equal(n, 0);
@@ -580,7 +523,7 @@ static void test_short_buffers(void **state)
     assert_int_equal(refn, 112);
 
     /* Single part: too small -> exact size, then it works. */
-    op = must_start(CKM_AES_CBC_PAD, iv, 16, CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CBC_PAD, iv, 16, CKF_ENCRYPT, k);
     n = 111;
     assert_int_equal(op->ops->oneshot(op, pt, sizeof(pt), ct, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 112);
@@ -594,7 +537,7 @@ static void test_short_buffers(void **state)
     mech_op_free(op);
 
     /* Multi-part: short update and short final, retried. */
-    op = must_start(CKM_AES_CBC_PAD, iv, 16, CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CBC_PAD, iv, 16, CKF_ENCRYPT, k);
     n = 47;
     assert_int_equal(op->ops->update(op, pt, 50, ct, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 48);
@@ -616,7 +559,7 @@ static void test_short_buffers(void **state)
 
     /* CBC_PAD decryption into a buffer of exactly the plaintext's size
      * (single part and final), and one byte short. */
-    op = must_start(CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, k);
     n = 99;
     assert_int_equal(op->ops->oneshot(op, ref, 112, out, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 100);
@@ -626,7 +569,7 @@ static void test_short_buffers(void **state)
     assert_memory_equal(out, pt, 100);
     mech_op_free(op);
 
-    op = must_start(CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CBC_PAD, iv, 16, CKF_DECRYPT, k);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, ref, 112, out, &n), CKR_OK);
     assert_int_equal(n, 96);
@@ -643,7 +586,7 @@ static void test_short_buffers(void **state)
     mech_op_free(op);
 
     /* CTS: the final's tail survives a short buffer. */
-    op = must_start(CKM_AES_CTS, iv, 16, CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CTS, iv, 16, CKF_ENCRYPT, k);
     n = sizeof(ct);
     assert_int_equal(op->ops->update(op, pt, 40, ct, &n), CKR_OK);
     assert_int_equal(n, 16);
@@ -670,7 +613,7 @@ static void test_ctr_counter_bits(void **state)
     CK_AES_CTR_PARAMS p = {8, {0}};
     struct mech_op *op;
     CK_ULONG n;
-    unhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", p.cb, 16);
+    mu_unhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", p.cb, 16);
 
     /* 8 bits holding 0xff: one block left. */
     n = sizeof(out);
@@ -681,7 +624,7 @@ static void test_ctr_counter_bits(void **state)
     n = sizeof(out);
     assert_int_equal(oneshot(CKM_AES_CTR, &p, sizeof(p), CKF_DECRYPT, k, in, 17, out, &n),
                      CKR_ENCRYPTED_DATA_LEN_RANGE);
-    op = must_start(CKM_AES_CTR, &p, sizeof(p), CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CTR, &p, sizeof(p), CKF_ENCRYPT, k);
     n = sizeof(out);
     assert_int_equal(op->ops->update(op, in, 10, out, &n), CKR_OK);
     n = sizeof(out);
@@ -692,7 +635,7 @@ static void test_ctr_counter_bits(void **state)
 
     /* 16 bits holding 0xfeff: 257 blocks left. */
     p.ulCounterBits = 16;
-    op = must_start(CKM_AES_CTR, &p, sizeof(p), CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CTR, &p, sizeof(p), CKF_ENCRYPT, k);
     for (int i = 0; i < 64; i++) {
         n = sizeof(out);
         assert_int_equal(op->ops->update(op, in, 64, out, &n), CKR_OK); /* 256 blocks */
@@ -737,43 +680,53 @@ static void test_bad_params(void **state)
     struct mech_op *op;
     CK_AES_CTR_PARAMS ctr = {0, {0}};
 
-    assert_int_equal(start(CKM_AES_ECB, iv, 16, CKF_ENCRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_ECB, iv, 16, CKF_ENCRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CBC, NULL, 0, CKF_ENCRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CBC, NULL, 0, CKF_ENCRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CBC, iv, 15, CKF_ENCRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CBC, iv, 15, CKF_ENCRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CBC_PAD, iv, 17, CKF_DECRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CBC_PAD, iv, 17, CKF_DECRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CTS, iv, 8, CKF_ENCRYPT, aes, &op), CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_DES3_CBC, iv, 16, CKF_ENCRYPT, des, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CTS, iv, 8, CKF_ENCRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_DES3_ECB, iv, 8, CKF_ENCRYPT, des, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_DES3_CBC, iv, 16, CKF_ENCRYPT, des, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CTR, &ctr, sizeof(ctr), CKF_ENCRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_DES3_ECB, iv, 8, CKF_ENCRYPT, des, &op),
                      CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CTR, &ctr, sizeof(ctr), CKF_ENCRYPT, aes, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     ctr.ulCounterBits = 129;
-    assert_int_equal(start(CKM_AES_CTR, &ctr, sizeof(ctr), CKF_ENCRYPT, aes, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CTR, &ctr, sizeof(ctr), CKF_ENCRYPT, aes, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     ctr.ulCounterBits = 32;
-    assert_int_equal(start(CKM_AES_CTR, &ctr, sizeof(ctr) - 1, CKF_ENCRYPT, aes, &op),
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CTR, &ctr, sizeof(ctr) - 1, CKF_ENCRYPT, aes, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CTR, iv, 16, CKF_ENCRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CTR, iv, 16, CKF_ENCRYPT, aes, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CTR, &ctr, sizeof(ctr), CKF_ENCRYPT, aes, &op), CKR_OK);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CTR, &ctr, sizeof(ctr), CKF_ENCRYPT, aes, &op),
+        CKR_OK);
     mech_op_free(op);
     /* Parameter pointer NULL with a length. */
-    assert_int_equal(start(CKM_AES_CBC, NULL, 16, CKF_ENCRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CBC, NULL, 16, CKF_ENCRYPT, aes, &op),
                      CKR_MECHANISM_PARAM_INVALID);
 
     /* Keys of the wrong type. */
-    assert_int_equal(start(CKM_AES_ECB, NULL, 0, CKF_ENCRYPT, des, &op), CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_DES3_ECB, NULL, 0, CKF_ENCRYPT, aes, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_ECB, NULL, 0, CKF_ENCRYPT, des, &op),
                      CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_AES_CBC, iv, 16, CKF_DECRYPT, gen, &op), CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_DES3_ECB, NULL, 0, CKF_ENCRYPT, aes, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CBC, iv, 16, CKF_DECRYPT, gen, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
     /* A function the mechanism does not have. */
-    assert_int_equal(start(CKM_AES_CTS, iv, 16, CKF_WRAP, aes, &op), CKR_MECHANISM_INVALID);
-    assert_int_equal(start(CKM_AES_ECB, NULL, 0, CKF_SIGN, aes, &op), CKR_MECHANISM_INVALID);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CTS, iv, 16, CKF_WRAP, aes, &op),
+                     CKR_MECHANISM_INVALID);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_ECB, NULL, 0, CKF_SIGN, aes, &op),
+                     CKR_MECHANISM_INVALID);
     key_unref(aes);
     key_unref(des);
     key_unref(gen);
@@ -784,7 +737,7 @@ static void test_init_direct(void **state)
 {
     (void)state;
     unsigned char v[20] = {0};
-    struct key *odd = secret_key(CKK_AES, v, 20);
+    struct key *odd = mu_secret_key(g_c, CKK_AES, v, 20);
     struct key *aes = random_key(CKK_AES, 16);
     struct mech_op *op = NULL;
     CK_MECHANISM m = {CKM_AES_ECB, NULL, 0};
@@ -799,7 +752,8 @@ static void test_init_direct(void **state)
         mech_cipher_family.init(&op, mech_find(CKM_AES_GCM), &m, CKF_ENCRYPT, aes, g_c, &g_cfg),
         CKR_MECHANISM_INVALID);
     /* Size check by mech_op_new. */
-    assert_int_equal(start(CKM_AES_ECB, NULL, 0, CKF_ENCRYPT, odd, &op), CKR_KEY_SIZE_RANGE);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_ECB, NULL, 0, CKF_ENCRYPT, odd, &op),
+                     CKR_KEY_SIZE_RANGE);
     key_unref(odd);
     key_unref(aes);
 }
@@ -813,7 +767,7 @@ static void test_size_queries(void **state)
     CK_ULONG n, na = sizeof(a);
     memset(pt, 0x77, sizeof(pt));
     assert_int_equal(oneshot(CKM_AES_CBC, iv, 16, CKF_ENCRYPT, k, pt, 64, a, &na), CKR_OK);
-    struct mech_op *op = must_start(CKM_AES_CBC, iv, 16, CKF_ENCRYPT, k);
+    struct mech_op *op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CBC, iv, 16, CKF_ENCRYPT, k);
     for (int i = 0; i < 3; i++) {
         n = 0;
         assert_int_equal(op->ops->update(op, pt, 20, NULL, &n), CKR_OK);
@@ -833,12 +787,12 @@ static void test_size_queries(void **state)
     assert_memory_equal(a, b, 64);
     mech_op_free(op);
 
-    op = must_start(CKM_AES_CTR, &(CK_AES_CTR_PARAMS){32, {0}}, sizeof(CK_AES_CTR_PARAMS),
-                    CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_CTR, &(CK_AES_CTR_PARAMS){32, {0}},
+                            sizeof(CK_AES_CTR_PARAMS), CKF_ENCRYPT, k);
     n = sizeof(b);
     assert_int_equal(op->ops->update(op, NULL, 5, b, &n), CKR_ARGUMENTS_BAD);
     mech_op_free(op);
-    op = must_start(CKM_AES_ECB, NULL, 0, CKF_ENCRYPT, k);
+    op = mu_lookup_start_ok(&g_cfg, g_c, CKM_AES_ECB, NULL, 0, CKF_ENCRYPT, k);
     n = sizeof(b);
     assert_int_equal(op->ops->oneshot(op, NULL, 16, b, &n), CKR_ARGUMENTS_BAD);
     n = sizeof(b);
@@ -860,7 +814,7 @@ static void test_streaming(void **state)
     assert_non_null(pt);
     assert_non_null(a);
     assert_non_null(b);
-    rnd(pt, LEN);
+    mu_rnd(g_c, pt, LEN);
     static const CK_MECHANISM_TYPE mechs[] = {CKM_AES_CBC_PAD, CKM_AES_CTR, CKM_AES_CTS};
     for (size_t m = 0; m < ARRAY_SIZE(mechs); m++) {
         CK_AES_CTR_PARAMS ctr = {128, {9}};
@@ -868,7 +822,7 @@ static void test_streaming(void **state)
         CK_ULONG plen = mechs[m] == CKM_AES_CTR ? sizeof(ctr) : 16;
         CK_ULONG na = LEN + 16, nb = LEN + 16;
         assert_int_equal(oneshot(mechs[m], param, plen, CKF_ENCRYPT, k, pt, LEN, a, &na), CKR_OK);
-        struct mech_op *op = must_start(mechs[m], param, plen, CKF_ENCRYPT, k);
+        struct mech_op *op = mu_lookup_start_ok(&g_cfg, g_c, mechs[m], param, plen, CKF_ENCRYPT, k);
         size_t done = 0;
         for (size_t pos = 0; pos < LEN;) {
             size_t n = LEN - pos < 4099 ? LEN - pos : 4099;

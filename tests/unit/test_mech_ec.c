@@ -7,7 +7,7 @@
  * X9.63 / SP 800-56C KDF outputs; every parameter and length error with its
  * precise CKR.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -175,29 +175,6 @@ static size_t unhex(const char *h, unsigned char *out, size_t cap)
     return n;
 }
 
-static struct key *build(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
-{
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(t, CKA_CLASS, cls), CKR_OK);
-    assert_int_equal(attrs_set_ulong(t, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(keyimport_check(g_c, cls, kt, t), CKR_OK);
-    assert_int_equal(key_build(g_c, t, &k), CKR_OK);
-    attrs_free(t);
-    return k;
-}
-
-/* A key of a raw value: private CKA_VALUE or public CKA_EC_POINT. */
-static struct key *raw_key(CK_KEY_TYPE kt, const unsigned char *oid, size_t oid_len,
-                           CK_OBJECT_CLASS cls, const unsigned char *v, size_t len)
-{
-    struct attrs t = {0};
-    assert_int_equal(attrs_set(&t, cls, CKA_EC_PARAMS, oid, (CK_ULONG)oid_len), CKR_OK);
-    assert_int_equal(
-        attrs_set(&t, cls, cls == CKO_PRIVATE_KEY ? CKA_VALUE : CKA_EC_POINT, v, (CK_ULONG)len),
-        CKR_OK);
-    return build(&t, cls, kt);
-}
-
 /* The uncompressed public point of an OpenSSL EC key. */
 static size_t ec_point(EVP_PKEY *pk, unsigned char *out, size_t cap)
 {
@@ -221,10 +198,10 @@ static void ec_make(const struct ec_curve *cv, struct eckey *k)
     assert_int_equal(EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
     assert_int_equal(BN_bn2binpad(d, buf, (int)cv->flen), (int)cv->flen);
     BN_clear_free(d);
-    k->priv = raw_key(CKK_EC, cv->oid, cv->oid_len, CKO_PRIVATE_KEY, buf, cv->flen);
+    k->priv = mu_ec_key(g_c, CKK_EC, cv->oid, cv->oid_len, CKO_PRIVATE_KEY, buf, cv->flen);
     OPENSSL_cleanse(buf, sizeof(buf));
     size_t n = ec_point(k->pkey, buf, sizeof(buf));
-    k->pub = raw_key(CKK_EC, cv->oid, cv->oid_len, CKO_PUBLIC_KEY, buf, n);
+    k->pub = mu_ec_key(g_c, CKK_EC, cv->oid, cv->oid_len, CKO_PUBLIC_KEY, buf, n);
 }
 
 static void ecx_make(const char *alg, CK_KEY_TYPE kt, const unsigned char *oid, size_t oid_len,
@@ -235,10 +212,10 @@ static void ecx_make(const char *alg, CK_KEY_TYPE kt, const unsigned char *oid, 
     k->pkey = EVP_PKEY_Q_keygen(g_lc, NULL, alg);
     assert_non_null(k->pkey);
     assert_int_equal(EVP_PKEY_get_raw_private_key(k->pkey, buf, &n), 1);
-    k->priv = raw_key(kt, oid, oid_len, CKO_PRIVATE_KEY, buf, n);
+    k->priv = mu_ec_key(g_c, kt, oid, oid_len, CKO_PRIVATE_KEY, buf, n);
     n = sizeof(buf);
     assert_int_equal(EVP_PKEY_get_raw_public_key(k->pkey, buf, &n), 1);
-    k->pub = raw_key(kt, oid, oid_len, CKO_PUBLIC_KEY, buf, n);
+    k->pub = mu_ec_key(g_c, kt, oid, oid_len, CKO_PUBLIC_KEY, buf, n);
 }
 
 static void key_free(struct eckey *k)
@@ -252,8 +229,7 @@ static void key_free(struct eckey *k)
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0 || crypto_global_init() != CKR_OK ||
-        crypto_new(&g_c) != CKR_OK)
+    if (mu_fixture_init(&g_cfg, &g_c) != 0)
         return -1;
     g_lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
     return 0;
@@ -262,8 +238,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
@@ -275,54 +250,18 @@ static int setup(void **state)
     return config_defaults(&g_cfg);
 }
 
-/* Our failures must not leave entries in OpenSSL's error queue. */
-static int teardown(void **state)
-{
-    (void)state;
-    unsigned long e = ERR_peek_error();
-    if (e != 0)
-        print_message("OpenSSL error left in the queue: %lx\n", e);
-    return e == 0 ? 0 : -1;
-}
-
 /* ---- operations ------------------------------------------------------------ */
-
-static CK_RV start(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, mech_fn fn,
-                   struct key *k, struct mech_op **op)
-{
-    const struct mech_desc *d = mech_find(mt);
-    assert_non_null(d);
-    CK_MECHANISM m = {mt, (void *)param, plen};
-    *op = NULL;
-    CK_RV rv = mech_op_new(d, &m, fn, k, g_c, &g_cfg, op);
-    assert_true((rv == CKR_OK) == (*op != NULL));
-    return rv;
-}
-
-static struct mech_op *start_ok(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, mech_fn fn,
-                                struct key *k)
-{
-    struct mech_op *op = NULL;
-    assert_int_equal(start(mt, param, plen, fn, k, &op), CKR_OK);
-    return op;
-}
 
 static CK_RV sign(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, struct key *k,
                   const void *in, size_t inlen, unsigned char *out, CK_ULONG *outlen)
 {
-    struct mech_op *op = start_ok(mt, param, plen, CKF_SIGN, k);
-    CK_RV rv = op->ops->oneshot(op, in, (CK_ULONG)inlen, out, outlen);
-    mech_op_free(op);
-    return rv;
+    return mu_find_oneshot(&g_cfg, g_c, mt, param, plen, CKF_SIGN, k, in, inlen, out, outlen);
 }
 
 static CK_RV verify(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, struct key *k,
                     const void *in, size_t inlen, const unsigned char *sig, size_t siglen)
 {
-    struct mech_op *op = start_ok(mt, param, plen, CKF_VERIFY, k);
-    CK_RV rv = op->ops->verify_oneshot(op, in, (CK_ULONG)inlen, sig, (CK_ULONG)siglen);
-    mech_op_free(op);
-    return rv;
+    return mu_find_verify(&g_cfg, g_c, mt, param, plen, k, in, inlen, sig, siglen);
 }
 
 /* Multi-part: parts of at most step bytes. */
@@ -330,7 +269,7 @@ static CK_RV sign_parts(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, 
                         const unsigned char *in, size_t inlen, size_t step, unsigned char *out,
                         CK_ULONG *outlen)
 {
-    struct mech_op *op = start_ok(mt, param, plen, CKF_SIGN, k);
+    struct mech_op *op = mu_find_start_ok(&g_cfg, g_c, mt, param, plen, CKF_SIGN, k);
     CK_RV rv = CKR_OK;
     for (size_t i = 0; i < inlen && rv == CKR_OK; i += step)
         rv = op->ops->update(op, in + i, (CK_ULONG)(inlen - i < step ? inlen - i : step), NULL,
@@ -345,7 +284,7 @@ static CK_RV verify_parts(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen
                           const unsigned char *in, size_t inlen, size_t step,
                           const unsigned char *sig, size_t siglen)
 {
-    struct mech_op *op = start_ok(mt, param, plen, CKF_VERIFY, k);
+    struct mech_op *op = mu_find_start_ok(&g_cfg, g_c, mt, param, plen, CKF_VERIFY, k);
     CK_RV rv = CKR_OK;
     for (size_t i = 0; i < inlen && rv == CKR_OK; i += step)
         rv = op->ops->update(op, in + i, (CK_ULONG)(inlen - i < step ? inlen - i : step), NULL,
@@ -492,7 +431,7 @@ static void test_ecdsa_raw_errors(void **state)
     assert_int_equal(verify(CKM_ECDSA, NULL, 0, k.pub, h, 32, sig, 64), CKR_SIGNATURE_INVALID);
 
     /* output convention: size query and short buffer keep the operation */
-    op = start_ok(CKM_ECDSA, NULL, 0, CKF_SIGN, k.priv);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_ECDSA, NULL, 0, CKF_SIGN, k.priv);
     assert_null(op->ops->update); /* single-part only */
     n = 0;
     assert_int_equal(op->ops->oneshot(op, h, 32, NULL, &n), CKR_OK);
@@ -508,18 +447,23 @@ static void test_ecdsa_raw_errors(void **state)
 
     /* parameters: none allowed */
     CK_ULONG junk = 0;
-    assert_int_equal(start(CKM_ECDSA, &junk, sizeof(junk), CKF_SIGN, k.priv, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_ECDSA_SHA256, &junk, sizeof(junk), CKF_SIGN, k.priv, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_ECDSA, &junk, sizeof(junk), CKF_SIGN, k.priv, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_ECDSA_SHA256, &junk, sizeof(junk), CKF_SIGN, k.priv, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     /* keys: wrong class, wrong type */
-    assert_int_equal(start(CKM_ECDSA, NULL, 0, CKF_SIGN, k.pub, &op), CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_ECDSA, NULL, 0, CKF_VERIFY, k.priv, &op), CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_ECDSA, NULL, 0, CKF_SIGN, ed.priv, &op), CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_ECDSA_SHA256, NULL, 0, CKF_SIGN, ed.priv, &op),
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_ECDSA, NULL, 0, CKF_SIGN, k.pub, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_ECDSA, NULL, 0, CKF_VERIFY, k.priv, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_ECDSA, NULL, 0, CKF_SIGN, ed.priv, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_ECDSA_SHA256, NULL, 0, CKF_SIGN, ed.priv, &op),
                      CKR_KEY_TYPE_INCONSISTENT);
     /* ECDH is not a signature */
-    assert_int_equal(start(CKM_ECDH1_DERIVE, NULL, 0, CKF_SIGN, k.priv, &op),
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_ECDH1_DERIVE, NULL, 0, CKF_SIGN, k.priv, &op),
                      CKR_MECHANISM_INVALID);
     key_free(&k);
     key_free(&ed);
@@ -595,7 +539,7 @@ static void test_ecdsa_hashed_output(void **state)
     unsigned char msg[100] = {3}, sig[200];
     CK_ULONG n;
     ec_make(&ec_curves[2], &k); /* P-521: 132-byte signatures */
-    struct mech_op *op = start_ok(CKM_ECDSA_SHA512, NULL, 0, CKF_SIGN, k.priv);
+    struct mech_op *op = mu_find_start_ok(&g_cfg, g_c, CKM_ECDSA_SHA512, NULL, 0, CKF_SIGN, k.priv);
     assert_int_equal(op->ops->update(op, msg, 50, NULL, NULL), CKR_OK);
     n = 0;
     assert_int_equal(op->ops->final(op, NULL, &n), CKR_OK);
@@ -610,7 +554,7 @@ static void test_ecdsa_hashed_output(void **state)
     mech_op_free(op);
     assert_int_equal(verify(CKM_ECDSA_SHA512, NULL, 0, k.pub, msg, sizeof(msg), sig, n), CKR_OK);
 
-    op = start_ok(CKM_ECDSA_SHA512, NULL, 0, CKF_SIGN, k.priv);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_ECDSA_SHA512, NULL, 0, CKF_SIGN, k.priv);
     n = 10;
     assert_int_equal(op->ops->oneshot(op, msg, sizeof(msg), sig, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 132);
@@ -634,8 +578,9 @@ static void test_eddsa_acvp(void **state)
         size_t ml = unhex(t->msg, msg, sizeof(msg)), cl = unhex(t->ctx, ctx, sizeof(ctx));
         size_t sl = unhex(t->sig, sig, sizeof(sig));
         struct key *priv =
-            raw_key(CKK_EC_EDWARDS, oid, sizeof(OID_ED25519), CKO_PRIVATE_KEY, d, dl);
-        struct key *pub = raw_key(CKK_EC_EDWARDS, oid, sizeof(OID_ED25519), CKO_PUBLIC_KEY, q, ql);
+            mu_ec_key(g_c, CKK_EC_EDWARDS, oid, sizeof(OID_ED25519), CKO_PRIVATE_KEY, d, dl);
+        struct key *pub =
+            mu_ec_key(g_c, CKK_EC_EDWARDS, oid, sizeof(OID_ED25519), CKO_PUBLIC_KEY, q, ql);
         CK_EDDSA_PARAMS p = {t->ph ? CK_TRUE : CK_FALSE, (CK_ULONG)cl, cl > 0 ? ctx : NULL};
         print_message("# EDDSA tcId %d (%s%s, context %zu)\n", t->tc,
                       t->ed448 ? "Ed448" : "Ed25519", t->ph ? "ph" : "", cl);
@@ -753,21 +698,25 @@ static void test_eddsa_errors(void **state)
     ec_make(&ec_curves[0], &ec);
 
     CK_EDDSA_PARAMS p = {CK_FALSE, 256, ctx};
-    assert_int_equal(start(CKM_EDDSA, &p, sizeof(p), CKF_SIGN, k.priv, &op),
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_EDDSA, &p, sizeof(p), CKF_SIGN, k.priv, &op),
                      CKR_MECHANISM_PARAM_INVALID);
     p = (CK_EDDSA_PARAMS){CK_FALSE, 4, NULL};
-    assert_int_equal(start(CKM_EDDSA, &p, sizeof(p), CKF_SIGN, k.priv, &op),
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_EDDSA, &p, sizeof(p), CKF_SIGN, k.priv, &op),
                      CKR_MECHANISM_PARAM_INVALID);
     p = (CK_EDDSA_PARAMS){CK_TRUE, 0, NULL};
-    assert_int_equal(start(CKM_EDDSA, &p, sizeof(p) - 1, CKF_SIGN, k.priv, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_EDDSA, &p, sizeof(p) + 1, CKF_VERIFY, k.pub, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_EDDSA, NULL, 0, CKF_SIGN, ec.priv, &op), CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_EDDSA, NULL, 0, CKF_SIGN, k.pub, &op), CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_EDDSA, &p, sizeof(p) - 1, CKF_SIGN, k.priv, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_EDDSA, &p, sizeof(p) + 1, CKF_VERIFY, k.pub, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_EDDSA, NULL, 0, CKF_SIGN, ec.priv, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_EDDSA, NULL, 0, CKF_SIGN, k.pub, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
 
     /* output convention, one-shot and multi-part */
-    op = start_ok(CKM_EDDSA, NULL, 0, CKF_SIGN, k.priv);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_EDDSA, NULL, 0, CKF_SIGN, k.priv);
     n = 0;
     assert_int_equal(op->ops->oneshot(op, msg, sizeof(msg), NULL, &n), CKR_OK);
     assert_int_equal(n, 64);
@@ -777,7 +726,7 @@ static void test_eddsa_errors(void **state)
     assert_int_equal(op->ops->oneshot(op, msg, sizeof(msg), sig, &n), CKR_OK);
     mech_op_free(op);
     assert_int_equal(verify(CKM_EDDSA, NULL, 0, k.pub, msg, sizeof(msg), sig, n), CKR_OK);
-    op = start_ok(CKM_EDDSA, NULL, 0, CKF_SIGN, k.priv);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_EDDSA, NULL, 0, CKF_SIGN, k.priv);
     assert_int_equal(op->ops->update(op, msg, 10, NULL, NULL), CKR_OK);
     n = 1;
     assert_int_equal(op->ops->final(op, sig, &n), CKR_BUFFER_TOO_SMALL);
@@ -787,7 +736,7 @@ static void test_eddsa_errors(void **state)
     mech_op_free(op);
     assert_int_equal(verify(CKM_EDDSA, NULL, 0, k.pub, msg, sizeof(msg), sig, n), CKR_OK);
     /* the buffer limit */
-    op = start_ok(CKM_EDDSA, NULL, 0, CKF_SIGN, k.priv);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_EDDSA, NULL, 0, CKF_SIGN, k.priv);
     assert_int_equal(op->ops->update(op, msg, sizeof(msg), NULL, NULL), CKR_OK);
     assert_int_equal(op->ops->update(op, msg, (CK_ULONG)MECH_MAX_BUFFER, NULL, NULL),
                      CKR_DATA_LEN_RANGE);
@@ -1048,8 +997,8 @@ static void test_x25519_wycheproof(void **state)
         const struct x_kat *t = &x25519_kats[i];
         size_t pl = unhex(t->pub, pub, sizeof(pub)), kl = unhex(t->priv, priv, sizeof(priv));
         size_t sl = unhex(t->shared, shared, sizeof(shared));
-        struct key *k =
-            raw_key(CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PRIVATE_KEY, priv, kl);
+        struct key *k = mu_ec_key(g_c, CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519),
+                                  CKO_PRIVATE_KEY, priv, kl);
         print_message("# X25519 tcId %d\n", t->tc);
         CK_ECDH1_DERIVE_PARAMS p = {CKD_NULL, 0, NULL, (CK_ULONG)pl, pub};
         CK_RV rv = derive(CKM_ECDH1_DERIVE, &p, sizeof(p), k, 0, &out, &outlen);
@@ -1125,17 +1074,17 @@ static void test_montgomery(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ecdsa_raw, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecdsa_raw_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecdsa_hashed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecdsa_hashed_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eddsa_acvp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eddsa_variants, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eddsa_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecdh_curves, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecdh_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_x25519_wycheproof, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_montgomery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ecdsa_raw, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_ecdsa_raw_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_ecdsa_hashed, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_ecdsa_hashed_output, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_eddsa_acvp, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_eddsa_variants, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_eddsa_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_ecdh_curves, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_ecdh_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_x25519_wycheproof, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_montgomery, setup, mu_check_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -12,7 +12,7 @@
  *  - ML-DSA-65 + ECDSA P-256: round trips single- and multi-part, each half
  *    checked with OpenSSL directly, each half tampered, lengths, key types.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -278,42 +278,6 @@ static const unsigned char XWING_LABEL[] = {0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c};
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_int_equal(strlen(h) % 2, 0);
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-        out[i] = (unsigned char)v;
-    }
-    return n;
-}
-
-static struct key *build(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
-{
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(t, CKA_CLASS, cls), CKR_OK);
-    assert_int_equal(attrs_set_ulong(t, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(keyimport_check(g_c, cls, kt, t), CKR_OK);
-    assert_int_equal(key_build(g_c, t, &k), CKR_OK);
-    attrs_free(t);
-    return k;
-}
-
-/* A key of raw material: private CKA_VALUE or public CKA_EC_POINT. */
-static struct key *ec_key(CK_KEY_TYPE kt, const unsigned char *oid, size_t oid_len,
-                          CK_OBJECT_CLASS cls, const unsigned char *v, size_t len)
-{
-    struct attrs t = {0};
-    assert_int_equal(attrs_set(&t, cls, CKA_EC_PARAMS, oid, (CK_ULONG)oid_len), CKR_OK);
-    assert_int_equal(
-        attrs_set(&t, cls, cls == CKO_PRIVATE_KEY ? CKA_VALUE : CKA_EC_POINT, v, (CK_ULONG)len),
-        CKR_OK);
-    return build(&t, cls, kt);
-}
-
 /* A PQC key of CKA_VALUE (private or public) or, private, CKA_SEED. */
 static struct key *pqc_key(CK_KEY_TYPE kt, CK_ULONG set, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE a,
                            const unsigned char *v, size_t len)
@@ -321,7 +285,7 @@ static struct key *pqc_key(CK_KEY_TYPE kt, CK_ULONG set, CK_OBJECT_CLASS cls, CK
     struct attrs t = {0};
     assert_int_equal(attrs_set_ulong(&t, CKA_PARAMETER_SET, set), CKR_OK);
     assert_int_equal(attrs_set(&t, cls, a, v, (CK_ULONG)len), CKR_OK);
-    return build(&t, cls, kt);
+    return mu_build(g_c, &t, cls, kt);
 }
 
 static size_t octets(EVP_PKEY *pk, const char *param, unsigned char *out, size_t cap)
@@ -369,10 +333,10 @@ static void ec_pair(const char *group, const unsigned char *oid, size_t oid_len,
     assert_int_equal(EVP_PKEY_get_bn_param(p->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
     assert_int_equal(BN_bn2binpad(d, buf, (int)flen), (int)flen);
     BN_clear_free(d);
-    p->priv = ec_key(CKK_EC, oid, oid_len, CKO_PRIVATE_KEY, buf, flen);
+    p->priv = mu_ec_key(g_c, CKK_EC, oid, oid_len, CKO_PRIVATE_KEY, buf, flen);
     OPENSSL_cleanse(buf, sizeof(buf));
     size_t n = octets(p->pkey, OSSL_PKEY_PARAM_PUB_KEY, buf, sizeof(buf));
-    p->pub = ec_key(CKK_EC, oid, oid_len, CKO_PUBLIC_KEY, buf, n);
+    p->pub = mu_ec_key(g_c, CKK_EC, oid, oid_len, CKO_PUBLIC_KEY, buf, n);
 }
 
 /* Edwards / Montgomery pairs (raw keys). */
@@ -384,17 +348,16 @@ static void ecx_pair(const char *alg, CK_KEY_TYPE kt, const unsigned char *oid, 
     p->pkey = EVP_PKEY_Q_keygen(g_lc, NULL, alg);
     assert_non_null(p->pkey);
     assert_int_equal(EVP_PKEY_get_raw_private_key(p->pkey, buf, &n), 1);
-    p->priv = ec_key(kt, oid, oid_len, CKO_PRIVATE_KEY, buf, n);
+    p->priv = mu_ec_key(g_c, kt, oid, oid_len, CKO_PRIVATE_KEY, buf, n);
     n = sizeof(buf);
     assert_int_equal(EVP_PKEY_get_raw_public_key(p->pkey, buf, &n), 1);
-    p->pub = ec_key(kt, oid, oid_len, CKO_PUBLIC_KEY, buf, n);
+    p->pub = mu_ec_key(g_c, kt, oid, oid_len, CKO_PUBLIC_KEY, buf, n);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0 || crypto_global_init() != CKR_OK ||
-        crypto_new(&g_c) != CKR_OK)
+    if (mu_fixture_init(&g_cfg, &g_c) != 0)
         return -1;
     g_lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
     return 0;
@@ -403,26 +366,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    ERR_clear_error();
-    return 0;
-}
-
-/* Our failures must not leave entries in OpenSSL's error queue. */
-static int teardown(void **state)
-{
-    (void)state;
-    unsigned long e = ERR_peek_error();
-    if (e != 0)
-        print_message("OpenSSL error left in the queue: %lx\n", e);
-    return e == 0 ? 0 : -1;
 }
 
 /* ---- X-Wing ------------------------------------------------------------------ */
@@ -459,8 +404,8 @@ static void xwing_from_seed(const unsigned char seed[32], struct xwing_keys *x)
     EVP_MD_free(shake);
 
     x->m_priv = pqc_key(CKK_ML_KEM, CKP_ML_KEM_768, CKO_PRIVATE_KEY, CKA_SEED, expanded, 64);
-    x->x_priv = ec_key(CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PRIVATE_KEY,
-                       expanded + 64, 32);
+    x->x_priv = mu_ec_key(g_c, CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PRIVATE_KEY,
+                          expanded + 64, 32);
     OPENSSL_cleanse(expanded, sizeof(expanded));
     assert_int_equal(octets(x->m_priv->pkey, OSSL_PKEY_PARAM_PUB_KEY, x->pk, XW_PK_M_LEN),
                      XW_PK_M_LEN);
@@ -468,8 +413,8 @@ static void xwing_from_seed(const unsigned char seed[32], struct xwing_keys *x)
     assert_int_equal(EVP_PKEY_get_raw_public_key(x->x_priv->pkey, x->pk + XW_PK_M_LEN, &n), 1);
     assert_int_equal(n, 32);
     x->m_pub = pqc_key(CKK_ML_KEM, CKP_ML_KEM_768, CKO_PUBLIC_KEY, CKA_VALUE, x->pk, XW_PK_M_LEN);
-    x->x_pub = ec_key(CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PUBLIC_KEY,
-                      x->pk + XW_PK_M_LEN, 32);
+    x->x_pub = mu_ec_key(g_c, CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PUBLIC_KEY,
+                         x->pk + XW_PK_M_LEN, 32);
 }
 
 static CK_RV encaps(CK_MECHANISM_TYPE mt, struct key *k, struct key *classic, unsigned char *ct,
@@ -567,11 +512,11 @@ static void test_xwing_vectors(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(xwing_kats); i++) {
         const struct xwing_kat *v = &xwing_kats[i];
         struct xwing_keys x = {0};
-        assert_int_equal(unhex(v->seed, seed, sizeof(seed)), 32);
-        assert_int_equal(unhex(v->pk, pk, sizeof(pk)), XW_PK_LEN);
-        assert_int_equal(unhex(v->eseed, eseed, sizeof(eseed)), 64);
-        assert_int_equal(unhex(v->ct, ct, sizeof(ct)), XW_CT_LEN);
-        assert_int_equal(unhex(v->ss, ss, sizeof(ss)), XW_SS_LEN);
+        assert_int_equal(mu_unhex(v->seed, seed, sizeof(seed)), 32);
+        assert_int_equal(mu_unhex(v->pk, pk, sizeof(pk)), XW_PK_LEN);
+        assert_int_equal(mu_unhex(v->eseed, eseed, sizeof(eseed)), 64);
+        assert_int_equal(mu_unhex(v->ct, ct, sizeof(ct)), XW_CT_LEN);
+        assert_int_equal(mu_unhex(v->ss, ss, sizeof(ss)), XW_SS_LEN);
 
         /* Key generation: the two halves of the public key. */
         xwing_from_seed(seed, &x);
@@ -697,7 +642,7 @@ static void test_xwing_tampered(void **state)
     /* A small-order X25519 public key (u = 0) at encapsulation. */
     unsigned char zero[32] = {0};
     struct key *low =
-        ec_key(CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PUBLIC_KEY, zero, 32);
+        mu_ec_key(g_c, CKK_EC_MONTGOMERY, OID_X25519, sizeof(OID_X25519), CKO_PUBLIC_KEY, zero, 32);
     CK_ULONG ctlen = XW_CT_LEN;
     assert_int_equal(encaps(CKM_CRATON_XWING, x.m_pub, low, bad, &ctlen, &ss, &sslen),
                      CKR_PUBLIC_KEY_INVALID);
@@ -1123,17 +1068,19 @@ static void test_hybrid_sig_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_xwing_vectors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xwing_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xwing_sizes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xwing_tampered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xwing_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hybrid_sig_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xwing_vectors, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_xwing_roundtrip, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_xwing_sizes, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_xwing_tampered, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_xwing_keys, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_hybrid_sig_roundtrip, mu_clear_errors,
+                                        mu_check_errors),
 #ifdef CRATON_TEST_HOOKS
-        cmocka_unit_test_setup_teardown(test_hybrid_sig_fixed_rnd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_sig_fixed_rnd, mu_clear_errors,
+                                        mu_check_errors),
 #endif
-        cmocka_unit_test_setup_teardown(test_hybrid_sig_tampered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hybrid_sig_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_sig_tampered, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_hybrid_sig_keys, mu_clear_errors, mu_check_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -6,7 +6,7 @@
  * NIST ACVP, Wycheproof and RFC 5869; OpenSSL's KBKDF as a reference for
  * the standard layout; every bad parameter with its CKR code.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -251,51 +251,22 @@ static struct config g_cfg;
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0)
-        return -1;
-    if (crypto_global_init() != CKR_OK || crypto_new(&g_c) != CKR_OK)
-        return -1;
-    return 0;
+    return mu_fixture_init(&g_cfg, &g_c);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(strlen(h) % 2 == 0 && n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned int b;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &b), 1);
-        out[i] = (unsigned char)b;
-    }
-    return n;
-}
-
-static struct key *secret_key(CK_KEY_TYPE kt, const unsigned char *value, size_t len)
-{
-    struct attrs a = {0};
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(&a, CKA_CLASS, CKO_SECRET_KEY), CKR_OK);
-    assert_int_equal(attrs_set_ulong(&a, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(attrs_set(&a, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)len), CKR_OK);
-    assert_int_equal(key_build(g_c, &a, &k), CKR_OK);
-    attrs_free(&a);
-    return k;
-}
-
 static struct key *hex_key(CK_KEY_TYPE kt, const char *hex)
 {
     unsigned char v[BUF_MAX];
-    return secret_key(kt, v, unhex(hex, v, sizeof(v)));
+    return mu_secret_key(g_c, kt, v, mu_unhex(hex, v, sizeof(v)));
 }
 
 /* C_DeriveKey through the family: CKR_OK leaves *out (secure heap) to the
@@ -345,15 +316,15 @@ static CK_HKDF_PARAMS hkdf_params(CK_MECHANISM_TYPE prf, bool extract, bool expa
 static void run_hkdf(const struct hkdf_kat *t)
 {
     unsigned char ikm[BUF_MAX], salt[BUF_MAX], info[BUF_MAX], okm[BUF_MAX];
-    size_t ikmlen = unhex(t->ikm, ikm, sizeof(ikm));
-    size_t saltlen = unhex(t->salt, salt, sizeof(salt));
-    size_t infolen = unhex(t->info, info, sizeof(info));
-    size_t okmlen = t->okm != NULL ? unhex(t->okm, okm, sizeof(okm)) : 0;
+    size_t ikmlen = mu_unhex(t->ikm, ikm, sizeof(ikm));
+    size_t saltlen = mu_unhex(t->salt, salt, sizeof(salt));
+    size_t infolen = mu_unhex(t->info, info, sizeof(info));
+    size_t okmlen = t->okm != NULL ? mu_unhex(t->okm, okm, sizeof(okm)) : 0;
     CK_MECHANISM_TYPE mechs[2] = {CKM_HKDF_DERIVE, CKM_HKDF_DATA};
     CK_KEY_TYPE kts[2] = {CKK_GENERIC_SECRET, CKK_HKDF};
 
     for (size_t i = 0; i < 2; i++) {
-        struct key *k = secret_key(kts[i], ikm, ikmlen);
+        struct key *k = mu_secret_key(g_c, kts[i], ikm, ikmlen);
         /* an empty salt both as no salt and as empty data */
         for (int form = 0; form < (saltlen == 0 ? 2 : 1); form++) {
             CK_HKDF_PARAMS p = hkdf_params(t->prf, true, true, form == 0 ? salt : NULL, saltlen,
@@ -394,10 +365,10 @@ static void test_hkdf_extract_expand(void **state)
         salt[i] = (unsigned char)i;
     for (size_t i = 0; i < sizeof(info); i++)
         info[i] = (unsigned char)(0xf0 + i);
-    unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", prk, sizeof(prk));
-    unhex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
-          okm, sizeof(okm));
-    struct key *k = secret_key(CKK_GENERIC_SECRET, ikm, sizeof(ikm));
+    mu_unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", prk, sizeof(prk));
+    mu_unhex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+             okm, sizeof(okm));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, ikm, sizeof(ikm));
     unsigned char *out = NULL;
     size_t outlen = 0;
 
@@ -417,7 +388,7 @@ static void test_hkdf_extract_expand(void **state)
     key_unref(k);
 
     /* expand only, with the PRK as the key (an HKDF key) */
-    k = secret_key(CKK_HKDF, prk, sizeof(prk));
+    k = mu_secret_key(g_c, CKK_HKDF, prk, sizeof(prk));
     p = hkdf_params(CKM_SHA256, false, true, NULL, 0, info, sizeof(info));
     p.ulSaltType = CKF_HKDF_SALT_KEY; /* ignored without extraction */
     assert_int_equal(derive(CKM_HKDF_DERIVE, &p, sizeof(p), k, sizeof(okm), &out, &outlen), CKR_OK);
@@ -461,7 +432,7 @@ static void test_hkdf_digests(void **state)
     };
     unsigned char ikm[32], salt[7] = "saltsal", info[5] = "info!", want[100];
     memset(ikm, 0x42, sizeof(ikm));
-    struct key *k = secret_key(CKK_GENERIC_SECRET, ikm, sizeof(ikm));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, ikm, sizeof(ikm));
     OSSL_LIB_CTX *lc = (OSSL_LIB_CTX *)crypto_libctx(g_c);
     for (size_t i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
         EVP_KDF *kdf = EVP_KDF_fetch(lc, "HKDF", NULL);
@@ -496,7 +467,7 @@ static void test_hkdf_bad(void **state)
 {
     (void)state;
     unsigned char v[32] = {7}, salt[8] = {1}, info[8] = {2};
-    struct key *k = secret_key(CKK_GENERIC_SECRET, v, sizeof(v));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, v, sizeof(v));
     unsigned char *out = NULL;
     size_t outlen = 0;
     CK_HKDF_PARAMS p = hkdf_params(CKM_SHA256, true, true, salt, sizeof(salt), info, 8);
@@ -555,13 +526,13 @@ static void test_hkdf_bad(void **state)
     key_unref(k);
 
     /* base keys: generic secret or HKDF only */
-    k = secret_key(CKK_AES, v, 32);
+    k = mu_secret_key(g_c, CKK_AES, v, 32);
     assert_int_equal(derive(CKM_HKDF_DERIVE, &p, sizeof(p), k, 32, &out, &outlen),
                      CKR_KEY_TYPE_INCONSISTENT);
     assert_int_equal(derive(CKM_HKDF_DATA, &p, sizeof(p), k, 32, &out, &outlen),
                      CKR_KEY_TYPE_INCONSISTENT);
     key_unref(k);
-    k = secret_key(CKK_SHA256_HMAC, v, 32);
+    k = mu_secret_key(g_c, CKK_SHA256_HMAC, v, 32);
     assert_int_equal(derive(CKM_HKDF_DERIVE, &p, sizeof(p), k, 32, &out, &outlen),
                      CKR_KEY_TYPE_INCONSISTENT);
     key_unref(k);
@@ -574,7 +545,7 @@ static void test_hkdf_policy(void **state)
 {
     (void)state;
     unsigned char v[32] = {9};
-    struct key *k = secret_key(CKK_GENERIC_SECRET, v, sizeof(v));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, v, sizeof(v));
     unsigned char *out = NULL;
     size_t outlen = 0;
     CK_HKDF_PARAMS p = hkdf_params(CKM_SHA_1, true, true, NULL, 0, NULL, 0);
@@ -598,8 +569,8 @@ static void test_kbkdf_acvp(void **state)
     for (size_t i = 0; i < sizeof(kbkdf_acvp) / sizeof(kbkdf_acvp[0]); i++) {
         const struct kbkdf_kat *t = &kbkdf_acvp[i];
         unsigned char fixed[BUF_MAX], want[BUF_MAX];
-        size_t fixedlen = unhex(t->fixed, fixed, sizeof(fixed));
-        size_t wantlen = unhex(t->out, want, sizeof(want));
+        size_t fixedlen = mu_unhex(t->fixed, fixed, sizeof(fixed));
+        size_t wantlen = mu_unhex(t->out, want, sizeof(want));
         assert_int_equal(wantlen, t->len);
         struct key *k = hex_key(t->prf == CKM_AES_CMAC ? CKK_AES : CKK_GENERIC_SECRET, t->key);
         CK_SP800_108_COUNTER_FORMAT ctr = {CK_FALSE, t->width};
@@ -661,8 +632,9 @@ static void test_kbkdf_openssl_layout(void **state)
             EVP_KDF_CTX_free(kctx);
             EVP_KDF_free(kdf);
 
-            struct key *k = secret_key(prfs[i].prf == CKM_AES_CMAC ? CKK_AES : CKK_GENERIC_SECRET,
-                                       kv, prfs[i].keylen);
+            struct key *k =
+                mu_secret_key(g_c, prfs[i].prf == CKM_AES_CMAC ? CKK_AES : CKK_GENERIC_SECRET, kv,
+                              prfs[i].keylen);
             CK_SP800_108_COUNTER_FORMAT ctr = {CK_FALSE, 32};
             CK_SP800_108_DKM_LENGTH_FORMAT dkm = {CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS, CK_FALSE,
                                                   32};
@@ -705,7 +677,7 @@ static void test_kbkdf_little_endian(void **state)
         assert_non_null(EVP_Q_mac(lc, "HMAC", NULL, "SHA2-256", NULL, kv, sizeof(kv), msg,
                                   sizeof(msg), want + 32 * (i - 1), 32, &n));
     }
-    struct key *k = secret_key(CKK_GENERIC_SECRET, kv, sizeof(kv));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, sizeof(kv));
     CK_SP800_108_COUNTER_FORMAT ctr = {CK_TRUE, 24};
     CK_SP800_108_DKM_LENGTH_FORMAT dkm = {CK_SP800_108_DKM_LENGTH_SUM_OF_SEGMENTS, CK_TRUE, 16};
     CK_PRF_DATA_PARAM dp[] = {
@@ -741,7 +713,7 @@ static void test_kbkdf_bad(void **state)
 {
     (void)state;
     unsigned char kv[32] = {5}, fixed[4] = {1, 2, 3, 4};
-    struct key *k = secret_key(CKK_GENERIC_SECRET, kv, sizeof(kv));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, sizeof(kv));
     unsigned char *out = NULL;
     size_t outlen = 0;
     CK_SP800_108_COUNTER_FORMAT ctr = {CK_FALSE, 32};
@@ -870,12 +842,12 @@ static void test_kbkdf_bad(void **state)
     key_unref(k);
 
     /* CMAC needs an AES-sized key */
-    k = secret_key(CKK_GENERIC_SECRET, kv, 20);
+    k = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, 20);
     p = good;
     p.prfType = CKM_AES_CMAC;
     assert_int_equal(KB(32), CKR_KEY_SIZE_RANGE);
     key_unref(k);
-    k = secret_key(CKK_AES, kv, 24);
+    k = mu_secret_key(g_c, CKK_AES, kv, 24);
     assert_int_equal(KB(32), CKR_OK);
     drop(out, outlen);
     key_unref(k);
@@ -922,9 +894,9 @@ static void test_pbkdf2_kats(void **state)
     for (size_t i = 0; i < sizeof(pbkdf2_kats) / sizeof(pbkdf2_kats[0]); i++) {
         const struct pbkdf2_kat *kat = &pbkdf2_kats[i];
         unsigned char pw[BUF_MAX], salt[BUF_MAX], dk[BUF_MAX];
-        size_t pwlen = unhex(kat->password, pw, sizeof(pw));
-        size_t saltlen = unhex(kat->salt, salt, sizeof(salt));
-        size_t dklen = unhex(kat->dk, dk, sizeof(dk));
+        size_t pwlen = mu_unhex(kat->password, pw, sizeof(pw));
+        size_t saltlen = mu_unhex(kat->salt, salt, sizeof(salt));
+        size_t dklen = mu_unhex(kat->dk, dk, sizeof(dk));
         CK_PKCS5_PBKD2_PARAMS2 p = {
             CKZ_SALT_SPECIFIED, salt, saltlen, kat->iterations, kat->prf, NULL, 0, pw, pwlen};
         struct attrs t;
@@ -989,8 +961,7 @@ static void test_pbkdf2_bad(void **state)
     (void)state;
     unsigned char pw[] = "password", salt[] = "salt";
     CK_PKCS5_PBKD2_PARAMS2
-        good = {CKZ_SALT_SPECIFIED, salt, 4, 1, CKP_PKCS5_PBKD2_HMAC_SHA256, NULL, 0, pw, 8},
-        p;
+    good = {CKZ_SALT_SPECIFIED, salt, 4, 1, CKP_PKCS5_PBKD2_HMAC_SHA256, NULL, 0, pw, 8}, p;
     struct attrs t;
 #define GEN(kt, vl, want)                                      \
     do {                                                       \
@@ -1081,7 +1052,7 @@ static void test_string_derive(void **state)
 {
     (void)state;
     unsigned char base[5] = {1, 2, 3, 4, 5}, data[3] = {0x10, 0x20, 0x30};
-    struct key *k = secret_key(CKK_GENERIC_SECRET, base, sizeof(base));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, base, sizeof(base));
     CK_KEY_DERIVATION_STRING_DATA p = {data, sizeof(data)};
     unsigned char *out = NULL;
     size_t outlen = 0;
@@ -1152,7 +1123,7 @@ static void test_string_derive(void **state)
                      CKR_MECHANISM_PARAM_INVALID);
     key_unref(k);
     /* any secret key type is a base */
-    k = secret_key(CKK_AES, (const unsigned char *)"0123456789abcdef", 16);
+    k = mu_secret_key(g_c, CKK_AES, (const unsigned char *)"0123456789abcdef", 16);
     assert_int_equal(derive(CKM_CONCATENATE_BASE_AND_DATA, &p, sizeof(p), k, 0, &out, &outlen),
                      CKR_OK);
     assert_int_equal(outlen, 19);

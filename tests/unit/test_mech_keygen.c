@@ -8,7 +8,7 @@
  * private one (same CKA_PUBLIC_KEY_INFO).  Template errors give their
  * precise CKR.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/param_build.h>
 
@@ -44,8 +44,7 @@ static const unsigned char OID_BP256[] = {0x06, 0x09, 0x2b, 0x24, 0x03, 0x03,
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0 || crypto_global_init() != CKR_OK ||
-        crypto_new(&g_c) != CKR_OK)
+    if (mu_fixture_init(&g_cfg, &g_c) != 0)
         return -1;
     g_lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
     return 0;
@@ -54,8 +53,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
@@ -67,23 +65,7 @@ static int setup(void **state)
     return config_defaults(&g_cfg);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    unsigned long e = ERR_peek_error();
-    if (e != 0)
-        print_message("OpenSSL error left in the queue: %lx\n", e);
-    return e == 0 ? 0 : -1;
-}
-
 /* ---- helpers --------------------------------------------------------------- */
-
-static void tmpl(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
-{
-    memset(t, 0, sizeof(*t));
-    assert_int_equal(attrs_set_ulong(t, CKA_CLASS, cls), CKR_OK);
-    assert_int_equal(attrs_set_ulong(t, CKA_KEY_TYPE, kt), CKR_OK);
-}
 
 static CK_RV gen(CK_MECHANISM_TYPE mt, struct attrs *t)
 {
@@ -93,33 +75,10 @@ static CK_RV gen(CK_MECHANISM_TYPE mt, struct attrs *t)
     return d->family->generate(d, &m, g_c, &g_cfg, t);
 }
 
-static CK_RV gen_pair(CK_MECHANISM_TYPE mt, struct attrs *pub, struct attrs *priv)
-{
-    const struct mech_desc *d = mech_find(mt);
-    assert_non_null(d);
-    CK_MECHANISM m = {mt, NULL, 0};
-    return d->family->generate_pair(d, &m, g_c, &g_cfg, pub, priv);
-}
-
-static const struct attr *need(const struct attrs *t, CK_ATTRIBUTE_TYPE type)
-{
-    const struct attr *a = attrs_find(t, type);
-    assert_non_null(a);
-    return a;
-}
-
-/* keyimport_check + key_build, as the p11 layer does with the result. */
-static struct key *finish(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
-{
-    struct key *k = NULL;
-    assert_int_equal(keyimport_check(g_c, cls, kt, t), CKR_OK);
-    assert_int_equal(key_build(g_c, t, &k), CKR_OK);
-    return k;
-}
-
 static void same_spki(const struct attrs *pub, const struct attrs *priv)
 {
-    const struct attr *a = need(pub, CKA_PUBLIC_KEY_INFO), *b = need(priv, CKA_PUBLIC_KEY_INFO);
+    const struct attr *a = mu_need(pub, CKA_PUBLIC_KEY_INFO),
+                      *b = mu_need(priv, CKA_PUBLIC_KEY_INFO);
     assert_int_equal(a->len, b->len);
     assert_memory_equal(a->value, b->value, a->len);
 }
@@ -177,15 +136,15 @@ static void test_secret_lengths(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         const struct mech_desc *d = mech_find(cases[i].mech);
         struct attrs t, u;
-        tmpl(&t, CKO_SECRET_KEY, d->key_type);
-        tmpl(&u, CKO_SECRET_KEY, d->key_type);
+        mu_tmpl(&t, CKO_SECRET_KEY, d->key_type);
+        mu_tmpl(&u, CKO_SECRET_KEY, d->key_type);
         if (cases[i].len != 0) {
             assert_int_equal(attrs_set_ulong(&t, CKA_VALUE_LEN, cases[i].len), CKR_OK);
             assert_int_equal(attrs_set_ulong(&u, CKA_VALUE_LEN, cases[i].len), CKR_OK);
         }
         assert_int_equal(gen(cases[i].mech, &t), CKR_OK);
         assert_int_equal(gen(cases[i].mech, &u), CKR_OK);
-        const struct attr *v = need(&t, CKA_VALUE), *w = need(&u, CKA_VALUE);
+        const struct attr *v = mu_need(&t, CKA_VALUE), *w = mu_need(&u, CKA_VALUE);
         assert_int_equal(v->len, cases[i].want);
         assert_true(v->secret);
         CK_ULONG len = 0;
@@ -194,7 +153,7 @@ static void test_secret_lengths(void **state)
         /* two keys differ (1-byte keys may collide: 1/256) */
         if (cases[i].want > 1)
             assert_memory_not_equal(v->value, w->value, v->len);
-        struct key *k = finish(&t, CKO_SECRET_KEY, d->key_type);
+        struct key *k = mu_finish(g_c, &t, CKO_SECRET_KEY, d->key_type);
         assert_int_equal(k->secret_len, cases[i].want);
         key_unref(k);
         attrs_free(&t);
@@ -215,9 +174,9 @@ static void test_des3(void **state)
     (void)state;
     for (int round = 0; round < 200; round++) {
         struct attrs t;
-        tmpl(&t, CKO_SECRET_KEY, CKK_DES3);
+        mu_tmpl(&t, CKO_SECRET_KEY, CKK_DES3);
         assert_int_equal(gen(CKM_DES3_KEY_GEN, &t), CKR_OK);
-        const struct attr *v = need(&t, CKA_VALUE);
+        const struct attr *v = mu_need(&t, CKA_VALUE);
         assert_int_equal(v->len, 24);
         for (size_t i = 0; i < 24; i++)
             assert_int_equal(ones(v->value[i]) & 1, 1);
@@ -258,7 +217,7 @@ static void test_secret_errors(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct attrs t;
-        tmpl(&t, CKO_SECRET_KEY, cases[i].kt);
+        mu_tmpl(&t, CKO_SECRET_KEY, cases[i].kt);
         if (cases[i].set)
             assert_int_equal(attrs_set_ulong(&t, CKA_VALUE_LEN, cases[i].len), CKR_OK);
         assert_int_equal(gen(cases[i].mech, &t), cases[i].rv);
@@ -267,11 +226,11 @@ static void test_secret_errors(void **state)
     }
     /* a malformed CKA_VALUE_LEN; a parameter */
     struct attrs t;
-    tmpl(&t, CKO_SECRET_KEY, CKK_AES);
+    mu_tmpl(&t, CKO_SECRET_KEY, CKK_AES);
     assert_int_equal(attrs_set(&t, CKO_SECRET_KEY, CKA_VALUE_LEN, "\x10", 1), CKR_OK);
     assert_int_equal(gen(CKM_AES_KEY_GEN, &t), CKR_ATTRIBUTE_VALUE_INVALID);
     attrs_free(&t);
-    tmpl(&t, CKO_SECRET_KEY, CKK_AES);
+    mu_tmpl(&t, CKO_SECRET_KEY, CKK_AES);
     assert_int_equal(attrs_set_ulong(&t, CKA_VALUE_LEN, 16), CKR_OK);
     const struct mech_desc *d = mech_find(CKM_AES_KEY_GEN);
     CK_ULONG junk = 0;
@@ -286,8 +245,8 @@ static void test_secret_errors(void **state)
 static void rsa_tmpl(struct attrs *pub, struct attrs *priv, CK_ULONG bits, const void *e,
                      size_t elen)
 {
-    tmpl(pub, CKO_PUBLIC_KEY, CKK_RSA);
-    tmpl(priv, CKO_PRIVATE_KEY, CKK_RSA);
+    mu_tmpl(pub, CKO_PUBLIC_KEY, CKK_RSA);
+    mu_tmpl(priv, CKO_PRIVATE_KEY, CKK_RSA);
     if (bits != 0)
         assert_int_equal(attrs_set_ulong(pub, CKA_MODULUS_BITS, bits), CKR_OK);
     if (e != NULL)
@@ -301,24 +260,24 @@ static void rsa_check(struct attrs *pub, struct attrs *priv, CK_ULONG bits, cons
     static const CK_ATTRIBUTE_TYPE secret[] = {CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
                                                CKA_PRIME_2,          CKA_EXPONENT_1,
                                                CKA_EXPONENT_2,       CKA_COEFFICIENT};
-    const struct attr *n = need(pub, CKA_MODULUS), *pe = need(pub, CKA_PUBLIC_EXPONENT);
+    const struct attr *n = mu_need(pub, CKA_MODULUS), *pe = mu_need(pub, CKA_PUBLIC_EXPONENT);
     assert_int_equal(n->len, (bits + 7) / 8);
     assert_true(n->value[0] != 0);
     assert_int_equal(pe->len, elen);
     assert_memory_equal(pe->value, e, elen);
     assert_false(n->secret);
-    const struct attr *n2 = need(priv, CKA_MODULUS), *e2 = need(priv, CKA_PUBLIC_EXPONENT);
+    const struct attr *n2 = mu_need(priv, CKA_MODULUS), *e2 = mu_need(priv, CKA_PUBLIC_EXPONENT);
     assert_int_equal(n2->len, n->len);
     assert_memory_equal(n2->value, n->value, n->len);
     assert_int_equal(e2->len, elen);
     for (size_t i = 0; i < ARRAY_SIZE(secret); i++) {
-        const struct attr *a = need(priv, secret[i]);
+        const struct attr *a = mu_need(priv, secret[i]);
         assert_true(a->len > 0 && a->value[0] != 0); /* minimal big-endian */
         assert_true(a->secret);
         assert_null(attrs_find(pub, secret[i]));
     }
-    struct key *kpub = finish(pub, CKO_PUBLIC_KEY, CKK_RSA);
-    struct key *kpriv = finish(priv, CKO_PRIVATE_KEY, CKK_RSA);
+    struct key *kpub = mu_finish(g_c, pub, CKO_PUBLIC_KEY, CKK_RSA);
+    struct key *kpriv = mu_finish(g_c, priv, CKO_PRIVATE_KEY, CKK_RSA);
     assert_int_equal(kpub->bits, bits);
     same_spki(pub, priv);
     /* the pair works (OpenSSL directly: the RSA family is tested elsewhere) */
@@ -342,7 +301,7 @@ static void test_rsa(void **state)
     (void)state;
     struct attrs pub, priv;
     rsa_tmpl(&pub, &priv, 2048, NULL, 0);
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
     rsa_check(&pub, &priv, 2048, E_65537, sizeof(E_65537));
     attrs_free(&pub);
     attrs_free(&priv);
@@ -351,7 +310,7 @@ static void test_rsa(void **state)
      * odd modulus size */
     static const unsigned char e_given[] = {0x00, 0x00, 0x01, 0x00, 0x03};
     rsa_tmpl(&pub, &priv, 2050, e_given, sizeof(e_given));
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
     rsa_check(&pub, &priv, 2050, e_given + 2, 3);
     attrs_free(&pub);
     attrs_free(&priv);
@@ -361,16 +320,17 @@ static void test_rsa(void **state)
     rsa_tmpl(&pub, &priv, 2048, NULL, 0);
     assert_int_equal(attrs_set(&priv, CKO_PRIVATE_KEY, CKA_PUBLIC_EXPONENT, e_big, sizeof(e_big)),
                      CKR_OK);
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
     rsa_check(&pub, &priv, 2048, e_big, sizeof(e_big));
     attrs_free(&pub);
     attrs_free(&priv);
 
     /* 1024 bits only with allow_weak_rsa */
     rsa_tmpl(&pub, &priv, 1024, NULL, 0);
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_KEY_SIZE_RANGE);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_KEY_SIZE_RANGE);
     g_cfg.allow_weak_rsa = true;
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
     rsa_check(&pub, &priv, 1024, E_65537, sizeof(E_65537));
     attrs_free(&pub);
     attrs_free(&priv);
@@ -403,14 +363,16 @@ static void test_rsa_errors(void **state)
     struct attrs pub, priv;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         rsa_tmpl(&pub, &priv, cases[i].bits, cases[i].e, cases[i].elen);
-        assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), cases[i].rv);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv),
+                         cases[i].rv);
         assert_null(attrs_find(&priv, CKA_PRIVATE_EXPONENT));
         assert_null(attrs_find(&pub, CKA_MODULUS));
         attrs_free(&pub);
         attrs_free(&priv);
     }
     rsa_tmpl(&pub, &priv, 2048, e_huge, sizeof(e_huge));
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
     attrs_free(&pub);
     attrs_free(&priv);
     /* public and private exponents disagree */
@@ -418,7 +380,8 @@ static void test_rsa_errors(void **state)
     static const unsigned char e_other[] = {0x01, 0x00, 0x03};
     assert_int_equal(
         attrs_set(&priv, CKO_PRIVATE_KEY, CKA_PUBLIC_EXPONENT, e_other, sizeof(e_other)), CKR_OK);
-    assert_int_equal(gen_pair(CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv), CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_RSA_PKCS_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_TEMPLATE_INCONSISTENT);
     attrs_free(&pub);
     attrs_free(&priv);
     /* a parameter */
@@ -479,25 +442,25 @@ static CK_RV curve_gen(const struct curve_case *cc, const unsigned char *ec, siz
                        int where, struct pair *p)
 {
     memset(p, 0, sizeof(*p));
-    tmpl(&p->pub, CKO_PUBLIC_KEY, cc->kt);
-    tmpl(&p->priv, CKO_PRIVATE_KEY, cc->kt);
+    mu_tmpl(&p->pub, CKO_PUBLIC_KEY, cc->kt);
+    mu_tmpl(&p->priv, CKO_PRIVATE_KEY, cc->kt);
     if (where & 1)
         assert_int_equal(attrs_set(&p->pub, CKO_PUBLIC_KEY, CKA_EC_PARAMS, ec, (CK_ULONG)ec_len),
                          CKR_OK);
     if (where & 2)
         assert_int_equal(attrs_set(&p->priv, CKO_PRIVATE_KEY, CKA_EC_PARAMS, ec, (CK_ULONG)ec_len),
                          CKR_OK);
-    return gen_pair(cc->mech, &p->pub, &p->priv);
+    return mu_gen_pair(&g_cfg, g_c, cc->mech, &p->pub, &p->priv);
 }
 
 static void pair_check(const struct curve_case *cc, struct pair *p)
 {
-    const struct attr *a = need(&p->pub, CKA_EC_PARAMS), *b = need(&p->priv, CKA_EC_PARAMS);
+    const struct attr *a = mu_need(&p->pub, CKA_EC_PARAMS), *b = mu_need(&p->priv, CKA_EC_PARAMS);
     assert_int_equal(a->len, cc->oid_len);
     assert_memory_equal(a->value, cc->oid, cc->oid_len);
     assert_int_equal(b->len, cc->oid_len);
     assert_memory_equal(b->value, cc->oid, cc->oid_len);
-    const struct attr *pt = need(&p->pub, CKA_EC_POINT);
+    const struct attr *pt = mu_need(&p->pub, CKA_EC_POINT);
     size_t hdr = cc->point_len < 0x80 ? 2 : 3;
     assert_int_equal(pt->len, hdr + cc->point_len);
     assert_int_equal(pt->value[0], 0x04);
@@ -506,13 +469,13 @@ static void pair_check(const struct curve_case *cc, struct pair *p)
     assert_int_equal(pt->value[hdr - 1], cc->point_len);
     if (cc->kt == CKK_EC)
         assert_int_equal(pt->value[hdr], 0x04);
-    const struct attr *v = need(&p->priv, CKA_VALUE);
+    const struct attr *v = mu_need(&p->priv, CKA_VALUE);
     assert_int_equal(v->len, cc->value_len);
     assert_true(v->secret);
     assert_null(attrs_find(&p->pub, CKA_VALUE));
     assert_null(attrs_find(&p->priv, CKA_EC_POINT));
-    p->kpub = finish(&p->pub, CKO_PUBLIC_KEY, cc->kt);
-    p->kpriv = finish(&p->priv, CKO_PRIVATE_KEY, cc->kt);
+    p->kpub = mu_finish(g_c, &p->pub, CKO_PUBLIC_KEY, cc->kt);
+    p->kpriv = mu_finish(g_c, &p->priv, CKO_PRIVATE_KEY, cc->kt);
     same_spki(&p->pub, &p->priv);
 }
 
@@ -531,7 +494,7 @@ static void agree(struct pair *a, struct pair *b)
     const struct mech_desc *d = mech_find(CKM_ECDH1_DERIVE);
     unsigned char *z1 = NULL, *z2 = NULL;
     size_t l1 = 0, l2 = 0;
-    const struct attr *pa = need(&a->pub, CKA_EC_POINT), *pb = need(&b->pub, CKA_EC_POINT);
+    const struct attr *pa = mu_need(&a->pub, CKA_EC_POINT), *pb = mu_need(&b->pub, CKA_EC_POINT);
     CK_ECDH1_DERIVE_PARAMS p1 = {CKD_NULL, 0, NULL, pb->len, pb->value};
     CK_ECDH1_DERIVE_PARAMS p2 = {CKD_NULL, 0, NULL, pa->len, pa->value};
     CK_MECHANISM m1 = {CKM_ECDH1_DERIVE, &p1, sizeof(p1)}, m2 = {CKM_ECDH1_DERIVE, &p2, sizeof(p2)};
@@ -558,8 +521,8 @@ static void test_curves(void **state)
         size_t nl = printable(cc->name, name);
         assert_int_equal(curve_gen(cc, name, nl, 2, &q), CKR_OK);
         pair_check(cc, &q);
-        assert_memory_not_equal(need(&p.priv, CKA_VALUE)->value, need(&q.priv, CKA_VALUE)->value,
-                                cc->value_len);
+        assert_memory_not_equal(mu_need(&p.priv, CKA_VALUE)->value,
+                                mu_need(&q.priv, CKA_VALUE)->value, cc->value_len);
         if (cc->kt == CKK_EC)
             sign_verify(CKM_ECDSA_SHA256, p.kpriv, p.kpub);
         else if (cc->kt == CKK_EC_EDWARDS)
@@ -629,17 +592,18 @@ static void test_curve_errors(void **state)
     /* public and private templates name different curves; the same curve
      * in two forms is fine */
     memset(&p, 0, sizeof(p));
-    tmpl(&p.pub, CKO_PUBLIC_KEY, CKK_EC);
-    tmpl(&p.priv, CKO_PRIVATE_KEY, CKK_EC);
+    mu_tmpl(&p.pub, CKO_PUBLIC_KEY, CKK_EC);
+    mu_tmpl(&p.priv, CKO_PRIVATE_KEY, CKK_EC);
     assert_int_equal(attrs_set(&p.pub, CKO_PUBLIC_KEY, CKA_EC_PARAMS, OID_P256, sizeof(OID_P256)),
                      CKR_OK);
     assert_int_equal(attrs_set(&p.priv, CKO_PRIVATE_KEY, CKA_EC_PARAMS, OID_P384, sizeof(OID_P384)),
                      CKR_OK);
-    assert_int_equal(gen_pair(CKM_EC_KEY_PAIR_GEN, &p.pub, &p.priv), CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_EC_KEY_PAIR_GEN, &p.pub, &p.priv),
+                     CKR_TEMPLATE_INCONSISTENT);
     assert_null(attrs_find(&p.priv, CKA_VALUE));
     n = printable("prime256v1", buf);
     assert_int_equal(attrs_set(&p.priv, CKO_PRIVATE_KEY, CKA_EC_PARAMS, buf, (CK_ULONG)n), CKR_OK);
-    assert_int_equal(gen_pair(CKM_EC_KEY_PAIR_GEN, &p.pub, &p.priv), CKR_OK);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_EC_KEY_PAIR_GEN, &p.pub, &p.priv), CKR_OK);
     pair_check(p256, &p);
     pair_free(&p);
 }
@@ -744,14 +708,14 @@ static void test_pairwise_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_secret_lengths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_des3, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_secret_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rsa, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rsa_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_curves, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_curve_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pairwise_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_lengths, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_des3, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_secret_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_rsa, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_rsa_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_curves, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_curve_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pairwise_check, setup, mu_check_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -7,7 +7,7 @@
  * exact size after unwrapping), and the length / integrity errors with the
  * codes of each function.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include "mech/mech.h"
 #include "object/attr.h"
@@ -21,70 +21,22 @@ static struct crypto *g_c;
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0)
-        return -1;
-    if (crypto_global_init() != CKR_OK || crypto_new(&g_c) != CKR_OK)
-        return -1;
-    return 0;
+    return mu_fixture_init(&g_cfg, &g_c);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Random bytes from the module's DRBG (OpenSSL's global one would stay
- * allocated: the tests do not run OPENSSL_cleanup). */
-static void rnd(void *buf, size_t len)
-{
-    assert_int_equal(crypto_random(g_c, buf, len, false), CKR_OK);
-}
-
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(strlen(h) % 2 == 0 && n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned int b;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &b), 1);
-        out[i] = (unsigned char)b;
-    }
-    return n;
-}
-
-static struct key *secret_key(CK_KEY_TYPE kt, const unsigned char *value, size_t len)
-{
-    struct attrs a = {0};
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(&a, CKA_CLASS, CKO_SECRET_KEY), CKR_OK);
-    assert_int_equal(attrs_set_ulong(&a, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(attrs_set(&a, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)len), CKR_OK);
-    assert_int_equal(key_build(g_c, &a, &k), CKR_OK);
-    attrs_free(&a);
-    return k;
-}
-
 static struct key *hex_key(const char *hex)
 {
     unsigned char v[64];
-    return secret_key(CKK_AES, v, unhex(hex, v, sizeof(v)));
-}
-
-static CK_RV start(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mech_fn fn,
-                   struct key *k, struct mech_op **op)
-{
-    CK_MECHANISM m = {type, (void *)param, plen};
-    const struct mech_desc *d = NULL;
-    *op = NULL;
-    CK_RV rv = mech_lookup(&g_cfg, &m, fn, &d);
-    if (rv != CKR_OK)
-        return rv;
-    return mech_op_new(d, &m, fn, k, g_c, &g_cfg, op);
+    return mu_secret_key(g_c, CKK_AES, v, mu_unhex(hex, v, sizeof(v)));
 }
 
 /* Single part, after a size query (an upper bound). */
@@ -93,7 +45,7 @@ static CK_RV run(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mech_
                  CK_ULONG *outlen)
 {
     struct mech_op *op = NULL;
-    CK_RV rv = start(type, param, plen, fn, k, &op);
+    CK_RV rv = mu_lookup_start(&g_cfg, g_c, type, param, plen, fn, k, &op);
     CK_ULONG cap = *outlen, q = 0;
     if (rv != CKR_OK)
         return rv;
@@ -118,7 +70,8 @@ static void kw_kat(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, con
 {
     unsigned char pt[BUF_MAX], ct[BUF_MAX], out[BUF_MAX], clean[BUF_MAX];
     struct key *k = hex_key(key);
-    size_t pl = pthex != NULL ? unhex(pthex, pt, sizeof(pt)) : 0, cl = unhex(cthex, ct, sizeof(ct));
+    size_t pl = pthex != NULL ? mu_unhex(pthex, pt, sizeof(pt)) : 0,
+           cl = mu_unhex(cthex, ct, sizeof(ct));
     CK_ULONG n;
     if (!valid) {
         memset(out, 0xa5, sizeof(out));
@@ -198,13 +151,13 @@ static void test_kw_kats(void **state)
            "fe60fc8df7d9f4ebb5416ca4e82182f7e9923a746110fd97", false);
     /* A custom IV (RFC 3394 2.2.3.2). */
     unsigned char iv[8];
-    unhex("0102030405060708", iv, sizeof(iv));
+    mu_unhex("0102030405060708", iv, sizeof(iv));
     kw_kat(CKM_AES_KEY_WRAP, iv, 8, "000102030405060708090A0B0C0D0E0F",
            "00112233445566778899AABBCCDDEEFF", "1f0167d51c8f6e4eb1f0286f52cf9cf97d904baf9ddda8a4",
            true);
     kw_kat(CKM_AES_KEY_WRAP, iv, 8, "000102030405060708090A0B0C0D0E0F", NULL,
            "1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5", false);
-    unhex("A6A6A6A6A6A6A6A6", iv, sizeof(iv)); /* the default, given */
+    mu_unhex("A6A6A6A6A6A6A6A6", iv, sizeof(iv)); /* the default, given */
     kw_kat(CKM_AES_KEY_WRAP, iv, 8, "000102030405060708090A0B0C0D0E0F",
            "00112233445566778899AABBCCDDEEFF", "1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5",
            true);
@@ -251,7 +204,7 @@ static void test_kwp_kats(void **state)
            "a65959a600000000", false);
     /* A custom IV (RFC 5649 section 3: AIV = IV || MLI). */
     unsigned char iv[4];
-    unhex("01020304", iv, sizeof(iv));
+    mu_unhex("01020304", iv, sizeof(iv));
     kw_kat(CKM_AES_KEY_WRAP_KWP, iv, 4, kek, "c37b7e6492584340bed12207808941155068f738",
            "3f89f743100266729a7f1cc75299d51c73f7c1545d034a1b0c2241324938aaec", true);
     kw_kat(CKM_AES_KEY_WRAP_KWP, iv, 4, kek, "466f7250617369", "a8d3357fac74a351e505dc05ac91894c",
@@ -266,10 +219,10 @@ static void test_round_trips(void **state)
     (void)state;
     static const size_t keys[] = {16, 24, 32};
     unsigned char kv[32], pt[600], ct[BUF_MAX], out[BUF_MAX];
-    rnd(pt, sizeof(pt));
+    mu_rnd(g_c, pt, sizeof(pt));
     for (size_t ki = 0; ki < ARRAY_SIZE(keys); ki++) {
-        rnd(kv, sizeof(kv));
-        struct key *k = secret_key(CKK_AES, kv, keys[ki]);
+        mu_rnd(g_c, kv, sizeof(kv));
+        struct key *k = mu_secret_key(g_c, CKK_AES, kv, keys[ki]);
         for (size_t len = 1; len <= sizeof(pt); len += len < 40 ? 1 : 37) {
             for (int pad = 0; pad < 2; pad++) {
                 CK_MECHANISM_TYPE mech = pad ? CKM_AES_KEY_WRAP_KWP : CKM_AES_KEY_WRAP;
@@ -301,7 +254,7 @@ static void test_lengths(void **state)
     (void)state;
     unsigned char in[64] = {0}, out[BUF_MAX];
     unsigned char kv[16] = {1};
-    struct key *k = secret_key(CKK_AES, kv, 16);
+    struct key *k = mu_secret_key(g_c, CKK_AES, kv, 16);
     static const struct {
         CK_MECHANISM_TYPE mech;
         size_t len;
@@ -334,7 +287,8 @@ static void test_lengths(void **state)
     /* Beyond MECH_MAX_BUFFER: refused before reading. */
     struct mech_op *op = NULL;
     CK_ULONG n = sizeof(out);
-    assert_int_equal(start(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_WRAP, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_WRAP, k, &op),
+                     CKR_OK);
     assert_int_equal(op->ops->oneshot(op, in, (CK_ULONG)MECH_MAX_BUFFER + 1, out, &n),
                      CKR_DATA_LEN_RANGE);
     assert_int_equal(op->ops->oneshot(op, NULL, 8, out, &n), CKR_ARGUMENTS_BAD);
@@ -348,7 +302,7 @@ static void test_short_buffers(void **state)
 {
     (void)state;
     unsigned char kv[32] = {7}, pt[21], ct[64], out[64];
-    struct key *k = secret_key(CKK_AES, kv, 32);
+    struct key *k = mu_secret_key(g_c, CKK_AES, kv, 32);
     struct mech_op *op;
     CK_ULONG n;
     memset(pt, 0x3c, sizeof(pt));
@@ -358,14 +312,16 @@ static void test_short_buffers(void **state)
     n = sizeof(ct);
     assert_int_equal(run(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_WRAP, k, pt, 21, ct, &n), CKR_OK);
     assert_int_equal(n, 32);
-    assert_int_equal(start(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_WRAP, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_WRAP, k, &op),
+                     CKR_OK);
     n = 31;
     assert_int_equal(op->ops->oneshot(op, pt, 21, ct, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 32);
     assert_int_equal(op->ops->oneshot(op, pt, 21, ct, &n), CKR_OK);
     mech_op_free(op);
 
-    assert_int_equal(start(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_UNWRAP, k, &op), CKR_OK);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_UNWRAP, k, &op), CKR_OK);
     n = 0;
     assert_int_equal(op->ops->oneshot(op, ct, 32, NULL, &n), CKR_OK);
     assert_int_equal(n, 24);
@@ -384,7 +340,8 @@ static void test_short_buffers(void **state)
     n = sizeof(ct);
     assert_int_equal(run(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_WRAP, k, pt, 1, ct, &n), CKR_OK);
     assert_int_equal(n, 16);
-    assert_int_equal(start(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_DECRYPT, k, &op), CKR_OK);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_DECRYPT, k, &op), CKR_OK);
     n = 1;
     assert_int_equal(op->ops->oneshot(op, ct, 16, out, &n), CKR_OK);
     assert_int_equal(n, 1);
@@ -394,7 +351,8 @@ static void test_short_buffers(void **state)
     /* KW: exact sizes both ways. */
     n = sizeof(ct);
     assert_int_equal(run(CKM_AES_KEY_WRAP, NULL, 0, CKF_WRAP, k, pt, 16, ct, &n), CKR_OK);
-    assert_int_equal(start(CKM_AES_KEY_WRAP, NULL, 0, CKF_UNWRAP, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP, NULL, 0, CKF_UNWRAP, k, &op),
+                     CKR_OK);
     n = 15;
     assert_int_equal(op->ops->oneshot(op, ct, 24, out, &n), CKR_BUFFER_TOO_SMALL);
     assert_int_equal(n, 16);
@@ -410,8 +368,9 @@ static void test_bad_params(void **state)
 {
     (void)state;
     unsigned char iv[16] = {0}, kv[24] = {0};
-    struct key *k = secret_key(CKK_AES, kv, 24), *des = secret_key(CKK_DES3, kv, 24);
-    struct key *gen = secret_key(CKK_GENERIC_SECRET, kv, 16);
+    struct key *k = mu_secret_key(g_c, CKK_AES, kv, 24),
+               *des = mu_secret_key(g_c, CKK_DES3, kv, 24);
+    struct key *gen = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, 16);
     struct mech_op *op;
     static const struct {
         CK_MECHANISM_TYPE mech;
@@ -424,17 +383,20 @@ static void test_bad_params(void **state)
         {CKM_AES_KEY_WRAP_KWP, 8, false}, {CKM_AES_KEY_WRAP_KWP, 3, false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
-        assert_int_equal(start(c[i].mech, c[i].len ? iv : NULL, c[i].len, CKF_WRAP, k, &op),
+        assert_int_equal(mu_lookup_start(&g_cfg, g_c, c[i].mech, c[i].len ? iv : NULL, c[i].len,
+                                         CKF_WRAP, k, &op),
                          c[i].ok ? CKR_OK : CKR_MECHANISM_PARAM_INVALID);
         mech_op_free(op);
     }
-    assert_int_equal(start(CKM_AES_KEY_WRAP, NULL, 8, CKF_WRAP, k, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP, NULL, 8, CKF_WRAP, k, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_KEY_WRAP, NULL, 0, CKF_WRAP, des, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP, NULL, 0, CKF_WRAP, des, &op),
                      CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_UNWRAP, gen, &op),
-                     CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_AES_KEY_WRAP, NULL, 0, CKF_SIGN, k, &op), CKR_MECHANISM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP_KWP, NULL, 0, CKF_UNWRAP, gen, &op),
+        CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_KEY_WRAP, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_MECHANISM_INVALID);
     CK_MECHANISM m = {CKM_AES_KEY_WRAP, NULL, 0};
     assert_int_equal(
         mech_kw_family.init(&op, mech_find(CKM_AES_KEY_WRAP), &m, CKF_DIGEST, k, g_c, &g_cfg),

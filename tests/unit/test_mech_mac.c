@@ -5,7 +5,7 @@
  * "Jefe" case, for every digest), multi-part equals single-part, the
  * output convention, and every bad parameter or key with its CKR code.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -240,71 +240,28 @@ static struct config g_cfg;
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0)
-        return -1;
-    if (crypto_global_init() != CKR_OK || crypto_new(&g_c) != CKR_OK)
-        return -1;
-    return 0;
+    return mu_fixture_init(&g_cfg, &g_c);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(strlen(h) % 2 == 0 && n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned int b;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &b), 1);
-        out[i] = (unsigned char)b;
-    }
-    return n;
-}
-
-/* A secret key of type kt holding value[len]. */
-static struct key *secret_key(CK_KEY_TYPE kt, const unsigned char *value, size_t len)
-{
-    struct attrs a = {0};
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(&a, CKA_CLASS, CKO_SECRET_KEY), CKR_OK);
-    assert_int_equal(attrs_set_ulong(&a, CKA_KEY_TYPE, kt), CKR_OK);
-    assert_int_equal(attrs_set(&a, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)len), CKR_OK);
-    assert_int_equal(key_build(g_c, &a, &k), CKR_OK);
-    attrs_free(&a);
-    return k;
-}
-
 static struct key *hex_key(CK_KEY_TYPE kt, const char *hex)
 {
     unsigned char v[BUF_MAX];
-    return secret_key(kt, v, unhex(hex, v, sizeof(v)));
-}
-
-/* Starts an operation: param is a CK_ULONG length when plen != 0. */
-static CK_RV start(CK_MECHANISM_TYPE type, const void *param, CK_ULONG plen, mech_fn fn,
-                   struct key *k, struct mech_op **op)
-{
-    CK_MECHANISM m = {type, (void *)param, plen};
-    const struct mech_desc *d = NULL;
-    *op = NULL;
-    CK_RV rv = mech_lookup(&g_cfg, &m, fn, &d);
-    if (rv != CKR_OK)
-        return rv;
-    return mech_op_new(d, &m, fn, k, g_c, &g_cfg, op);
+    return mu_secret_key(g_c, kt, v, mu_unhex(hex, v, sizeof(v)));
 }
 
 static CK_RV start_len(CK_MECHANISM_TYPE type, CK_ULONG len, mech_fn fn, struct key *k,
                        struct mech_op **op)
 {
-    return start(type, &len, sizeof(len), fn, k, op);
+    return mu_lookup_start(&g_cfg, g_c, type, &len, sizeof(len), fn, k, op);
 }
 
 static bool is_general(CK_MECHANISM_TYPE t)
@@ -324,15 +281,15 @@ static CK_KEY_TYPE kat_key_type(CK_MECHANISM_TYPE t)
 static void run_kat(const struct mac_kat *t)
 {
     unsigned char msg[BUF_MAX], mac[64], out[64];
-    size_t msglen = unhex(t->msg, msg, sizeof(msg));
-    size_t maclen = unhex(t->mac, mac, sizeof(mac));
+    size_t msglen = mu_unhex(t->msg, msg, sizeof(msg));
+    size_t maclen = mu_unhex(t->mac, mac, sizeof(mac));
     struct key *k = hex_key(kat_key_type(t->mech), t->key);
     struct mech_op *op = NULL;
     CK_ULONG outlen = sizeof(out);
 
 #define START(fn)                                                 \
     (is_general(t->mech) ? start_len(t->mech, maclen, fn, k, &op) \
-                         : start(t->mech, NULL, 0, fn, k, &op))
+                         : mu_lookup_start(&g_cfg, g_c, t->mech, NULL, 0, fn, k, &op))
 
     if (t->valid) {
         /* single-part sign */
@@ -406,13 +363,14 @@ static void test_hmac_every_digest(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(jefe) / sizeof(jefe[0]); i++) {
         unsigned char mac[64], out[64];
-        size_t maclen = unhex(jefe[i].mac, mac, sizeof(mac));
+        size_t maclen = mu_unhex(jefe[i].mac, mac, sizeof(mac));
         CK_KEY_TYPE kts[2] = {CKK_GENERIC_SECRET, jefe[i].kt};
         for (size_t j = 0; j < 2; j++) {
-            struct key *k = secret_key(kts[j], (const unsigned char *)"Jefe", 4);
+            struct key *k = mu_secret_key(g_c, kts[j], (const unsigned char *)"Jefe", 4);
             struct mech_op *op = NULL;
             CK_ULONG outlen = sizeof(out);
-            assert_int_equal(start(jefe[i].mech, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+            assert_int_equal(mu_lookup_start(&g_cfg, g_c, jefe[i].mech, NULL, 0, CKF_SIGN, k, &op),
+                             CKR_OK);
             assert_int_equal(op->ops->oneshot(op, (const unsigned char *)JEFE_MSG, strlen(JEFE_MSG),
                                               out, &outlen),
                              CKR_OK);
@@ -456,9 +414,10 @@ static void test_multipart_long(void **state)
 
     assert_non_null(EVP_Q_mac(lc, "HMAC", NULL, "SHA2-384", NULL, keyv, sizeof(keyv), data,
                               sizeof(data), want, sizeof(want), &wantlen));
-    struct key *k = secret_key(CKK_GENERIC_SECRET, keyv, sizeof(keyv));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, keyv, sizeof(keyv));
     struct mech_op *op = NULL;
-    assert_int_equal(start(CKM_SHA384_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA384_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_OK);
     for (size_t off = 0; off < sizeof(data); off += 997) {
         size_t n = sizeof(data) - off < 997 ? sizeof(data) - off : 997;
         assert_int_equal(op->ops->update(op, data + off, n, NULL, NULL), CKR_OK);
@@ -472,8 +431,8 @@ static void test_multipart_long(void **state)
 
     assert_non_null(EVP_Q_mac(lc, "CMAC", NULL, "AES-256-CBC", NULL, keyv, sizeof(keyv), data,
                               sizeof(data), want, sizeof(want), &wantlen));
-    k = secret_key(CKK_AES, keyv, sizeof(keyv));
-    assert_int_equal(start(CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    k = mu_secret_key(g_c, CKK_AES, keyv, sizeof(keyv));
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
     for (size_t off = 0; off < sizeof(data); off += 4096) {
         size_t n = sizeof(data) - off < 4096 ? sizeof(data) - off : 4096;
         assert_int_equal(op->ops->update(op, data + off, n, NULL, NULL), CKR_OK);
@@ -492,13 +451,14 @@ static void test_output_convention(void **state)
 {
     (void)state;
     unsigned char mac[64], out[64];
-    size_t maclen = unhex(jefe[2].mac, mac, sizeof(mac)); /* SHA-256 */
-    struct key *k = secret_key(CKK_GENERIC_SECRET, (const unsigned char *)"Jefe", 4);
+    size_t maclen = mu_unhex(jefe[2].mac, mac, sizeof(mac)); /* SHA-256 */
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, (const unsigned char *)"Jefe", 4);
     struct mech_op *op = NULL;
     CK_ULONG outlen = 0;
 
     /* single-part: size query and short buffer absorb nothing */
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_OK);
     assert_int_equal(
         op->ops->oneshot(op, (const unsigned char *)JEFE_MSG, strlen(JEFE_MSG), NULL, &outlen),
         CKR_OK);
@@ -517,7 +477,8 @@ static void test_output_convention(void **state)
     mech_op_free(op);
 
     /* multi-part final: the same */
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_OK);
     assert_int_equal(
         op->ops->update(op, (const unsigned char *)JEFE_MSG, strlen(JEFE_MSG), NULL, NULL), CKR_OK);
     outlen = 0;
@@ -550,18 +511,20 @@ static void test_verify_lengths(void **state)
 {
     (void)state;
     unsigned char mac[64];
-    size_t maclen = unhex(jefe[2].mac, mac, sizeof(mac));
-    struct key *k = secret_key(CKK_GENERIC_SECRET, (const unsigned char *)"Jefe", 4);
+    size_t maclen = mu_unhex(jefe[2].mac, mac, sizeof(mac));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, (const unsigned char *)"Jefe", 4);
     struct mech_op *op = NULL;
     const unsigned char *msg = (const unsigned char *)JEFE_MSG;
 
     CK_ULONG bad[4] = {0, 16, 31, 33};
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_VERIFY, k, &op), CKR_OK);
+        assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_VERIFY, k, &op),
+                         CKR_OK);
         assert_int_equal(op->ops->verify_oneshot(op, msg, strlen(JEFE_MSG), mac, bad[i]),
                          CKR_SIGNATURE_LEN_RANGE);
         mech_op_free(op);
-        assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_VERIFY, k, &op), CKR_OK);
+        assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_VERIFY, k, &op),
+                         CKR_OK);
         assert_int_equal(op->ops->update(op, msg, strlen(JEFE_MSG), NULL, NULL), CKR_OK);
         assert_int_equal(op->ops->verify_final(op, mac, bad[i]), CKR_SIGNATURE_LEN_RANGE);
         mech_op_free(op);
@@ -575,7 +538,8 @@ static void test_verify_lengths(void **state)
     assert_int_equal(op->ops->verify_oneshot(op, msg, strlen(JEFE_MSG), mac, 16), CKR_OK);
     mech_op_free(op);
     /* a wrong message */
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_VERIFY, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_VERIFY, k, &op),
+                     CKR_OK);
     assert_int_equal(op->ops->verify_oneshot(op, msg, strlen(JEFE_MSG) - 1, mac, maclen),
                      CKR_SIGNATURE_INVALID);
     mech_op_free(op);
@@ -588,27 +552,33 @@ static void test_bad_params(void **state)
 {
     (void)state;
     unsigned char kv[32] = {1};
-    struct key *hk = secret_key(CKK_GENERIC_SECRET, kv, 20);
-    struct key *ak = secret_key(CKK_AES, kv, 16);
+    struct key *hk = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, 20);
+    struct key *ak = mu_secret_key(g_c, CKK_AES, kv, 16);
     struct mech_op *op = NULL;
     CK_ULONG len = 16;
     unsigned char junk[16] = {0};
 
     /* non-general mechanisms take no parameter */
-    assert_int_equal(start(CKM_SHA256_HMAC, &len, sizeof(len), CKF_SIGN, hk, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, &len, sizeof(len), CKF_SIGN, hk, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     assert_null(op);
-    assert_int_equal(start(CKM_AES_CMAC, &len, sizeof(len), CKF_SIGN, ak, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC, &len, sizeof(len), CKF_SIGN, ak, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     /* _GENERAL: exactly a CK_ULONG */
-    assert_int_equal(start(CKM_SHA256_HMAC_GENERAL, NULL, 0, CKF_SIGN, hk, &op),
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC_GENERAL, NULL, 0, CKF_SIGN, hk, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC_GENERAL, junk,
+                                     sizeof(CK_ULONG) - 1, CKF_SIGN, hk, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_SHA256_HMAC_GENERAL, junk, sizeof(CK_ULONG) - 1, CKF_SIGN, hk, &op),
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC_GENERAL, junk,
+                                     sizeof(CK_ULONG) + 1, CKF_SIGN, hk, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_SHA256_HMAC_GENERAL, junk, sizeof(CK_ULONG) + 1, CKF_SIGN, hk, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_AES_CMAC_GENERAL, NULL, 0, CKF_VERIFY, ak, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC_GENERAL, NULL, 0, CKF_VERIFY, ak, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     /* a NULL parameter with a length: refused before the family (lookup) and by it */
     CK_MECHANISM m = {CKM_SHA256_HMAC_GENERAL, NULL, sizeof(CK_ULONG)};
     const struct mech_desc *d = mech_find(CKM_SHA256_HMAC_GENERAL);
@@ -652,35 +622,42 @@ static void test_bad_keys(void **state)
     struct key *k;
 
     /* HMAC: generic secret or the matching HMAC type only */
-    k = secret_key(CKK_AES, kv, 16);
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_KEY_TYPE_INCONSISTENT);
+    k = mu_secret_key(g_c, CKK_AES, kv, 16);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
     assert_int_equal(start_len(CKM_SHA256_HMAC_GENERAL, 8, CKF_VERIFY, k, &op),
                      CKR_KEY_TYPE_INCONSISTENT);
     key_unref(k);
-    k = secret_key(CKK_SHA384_HMAC, kv, 16);
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_SHA3_384_HMAC, NULL, 0, CKF_SIGN, k, &op),
+    k = mu_secret_key(g_c, CKK_SHA384_HMAC, kv, 16);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op),
                      CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_SHA384_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA3_384_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA384_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_OK);
     mech_op_free(op);
     key_unref(k);
-    k = secret_key(CKK_HKDF, kv, 16);
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_KEY_TYPE_INCONSISTENT);
+    k = mu_secret_key(g_c, CKK_HKDF, kv, 16);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
     key_unref(k);
     /* a one-byte and a long HMAC key are fine */
-    k = secret_key(CKK_GENERIC_SECRET, kv, 1);
-    assert_int_equal(start(CKM_SHA512_HMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    k = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, 1);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA512_HMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_OK);
     mech_op_free(op);
     key_unref(k);
 
     /* CMAC: AES keys of 16, 24 or 32 bytes */
-    k = secret_key(CKK_GENERIC_SECRET, kv, 16);
-    assert_int_equal(start(CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op), CKR_KEY_TYPE_INCONSISTENT);
+    k = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, 16);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op),
+                     CKR_KEY_TYPE_INCONSISTENT);
     key_unref(k);
     size_t bad[4] = {8, 15, 20, 33};
     for (size_t i = 0; i < 4; i++) {
-        k = secret_key(CKK_AES, kv, bad[i]);
-        assert_int_equal(start(CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op), CKR_KEY_SIZE_RANGE);
+        k = mu_secret_key(g_c, CKK_AES, kv, bad[i]);
+        assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op),
+                         CKR_KEY_SIZE_RANGE);
         assert_null(op);
         /* the family's own check, should mech_check_key let it through */
         CK_MECHANISM m = {CKM_AES_CMAC, NULL, 0};
@@ -691,8 +668,9 @@ static void test_bad_keys(void **state)
     }
     size_t good[3] = {16, 24, 32};
     for (size_t i = 0; i < 3; i++) {
-        k = secret_key(CKK_AES, kv, good[i]);
-        assert_int_equal(start(CKM_AES_CMAC, NULL, 0, CKF_VERIFY, k, &op), CKR_OK);
+        k = mu_secret_key(g_c, CKK_AES, kv, good[i]);
+        assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC, NULL, 0, CKF_VERIFY, k, &op),
+                         CKR_OK);
         mech_op_free(op);
         key_unref(k);
     }
@@ -703,9 +681,10 @@ static void test_bad_function(void **state)
 {
     (void)state;
     unsigned char kv[16] = {3};
-    struct key *k = secret_key(CKK_GENERIC_SECRET, kv, sizeof(kv));
+    struct key *k = mu_secret_key(g_c, CKK_GENERIC_SECRET, kv, sizeof(kv));
     struct mech_op *op = NULL;
-    assert_int_equal(start(CKM_SHA256_HMAC, NULL, 0, CKF_ENCRYPT, k, &op), CKR_MECHANISM_INVALID);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_SHA256_HMAC, NULL, 0, CKF_ENCRYPT, k, &op),
+                     CKR_MECHANISM_INVALID);
     CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
     const struct mech_desc *d = mech_find(CKM_SHA256_HMAC);
     assert_int_equal(d->family->init(&op, d, &m, CKF_DIGEST, k, g_c, &g_cfg),
@@ -719,9 +698,9 @@ static void test_abandon(void **state)
 {
     (void)state;
     unsigned char kv[32] = {4};
-    struct key *k = secret_key(CKK_AES, kv, sizeof(kv));
+    struct key *k = mu_secret_key(g_c, CKK_AES, kv, sizeof(kv));
     struct mech_op *op = NULL;
-    assert_int_equal(start(CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
+    assert_int_equal(mu_lookup_start(&g_cfg, g_c, CKM_AES_CMAC, NULL, 0, CKF_SIGN, k, &op), CKR_OK);
     assert_int_equal(op->ops->update(op, kv, sizeof(kv), NULL, NULL), CKR_OK);
     mech_op_free(op);
     key_unref(k);

@@ -12,7 +12,7 @@
  * directly both ways; every template, parameter, length and key error with
  * its precise CKR.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -58,8 +58,7 @@ static const struct set *set_named(const char *name)
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0 || crypto_global_init() != CKR_OK ||
-        crypto_new(&g_c) != CKR_OK)
+    if (mu_fixture_init(&g_cfg, &g_c) != 0)
         return -1;
     g_lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
     return 0;
@@ -68,59 +67,30 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
-    return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    ERR_clear_error();
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    (void)state;
     unsetenv("CRATON_TEST_MLKEM_KEYGEN_SEED");
     unsetenv("CRATON_TEST_MLKEM_ENCAPS_M");
-    unsigned long e = ERR_peek_error();
-    if (e != 0)
-        print_message("OpenSSL error left in the queue: %lx\n", e);
-    return e == 0 ? 0 : -1;
+    return mu_check_errors(state);
 }
 
 /* ---- helpers --------------------------------------------------------------- */
 
 static void tmpl(struct attrs *t, CK_OBJECT_CLASS cls)
 {
-    memset(t, 0, sizeof(*t));
-    assert_int_equal(attrs_set_ulong(t, CKA_CLASS, cls), CKR_OK);
-    assert_int_equal(attrs_set_ulong(t, CKA_KEY_TYPE, CKK_ML_KEM), CKR_OK);
-}
-
-static const struct attr *need(const struct attrs *t, CK_ATTRIBUTE_TYPE type)
-{
-    const struct attr *a = attrs_find(t, type);
-    assert_non_null(a);
-    return a;
+    mu_tmpl(t, cls, CKK_ML_KEM);
 }
 
 static void assert_attr(const struct attrs *t, CK_ATTRIBUTE_TYPE type, const unsigned char *v,
                         size_t len)
 {
-    const struct attr *a = need(t, type);
+    const struct attr *a = mu_need(t, type);
     assert_int_equal(a->len, len);
     assert_memory_equal(a->value, v, len);
-}
-
-static CK_RV gen_pair(CK_MECHANISM_TYPE mt, struct attrs *pub, struct attrs *priv)
-{
-    const struct mech_desc *d = mech_find(mt);
-    assert_non_null(d);
-    CK_MECHANISM m = {mt, NULL, 0};
-    return d->family->generate_pair(d, &m, g_c, &g_cfg, pub, priv);
 }
 
 /* The pair's templates of parameter set set (0: none given). */
@@ -135,10 +105,7 @@ static void pair_tmpl(struct attrs *pub, struct attrs *priv, CK_ULONG set)
 /* keyimport_check + key_build, as the p11 layer does with a new key. */
 static struct key *finish(struct attrs *t, CK_OBJECT_CLASS cls)
 {
-    struct key *k = NULL;
-    assert_int_equal(keyimport_check(g_c, cls, CKK_ML_KEM, t), CKR_OK);
-    assert_int_equal(key_build(g_c, t, &k), CKR_OK);
-    return k;
+    return mu_finish(g_c, t, cls, CKK_ML_KEM);
 }
 
 /* A key object of set from raw ek (public) or dk / seed (private). */
@@ -338,19 +305,19 @@ static void test_generate_all_sets(void **state)
         struct attrs pub, priv;
         CK_ULONG v = 0;
         pair_tmpl(&pub, &priv, s->set);
-        assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
-        assert_int_equal(need(&pub, CKA_VALUE)->len, s->pub_len);
-        assert_int_equal(need(&priv, CKA_VALUE)->len, s->priv_len);
-        assert_true(need(&priv, CKA_VALUE)->secret);
-        assert_int_equal(need(&priv, CKA_SEED)->len, SEED_LEN);
-        assert_true(need(&priv, CKA_SEED)->secret);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+        assert_int_equal(mu_need(&pub, CKA_VALUE)->len, s->pub_len);
+        assert_int_equal(mu_need(&priv, CKA_VALUE)->len, s->priv_len);
+        assert_true(mu_need(&priv, CKA_VALUE)->secret);
+        assert_int_equal(mu_need(&priv, CKA_SEED)->len, SEED_LEN);
+        assert_true(mu_need(&priv, CKA_SEED)->secret);
         assert_null(attrs_find(&pub, CKA_SEED));
         assert_int_equal(attrs_get_ulong(&pub, CKA_PARAMETER_SET, &v), CKR_OK);
         assert_int_equal(v, s->set);
         assert_int_equal(attrs_get_ulong(&priv, CKA_PARAMETER_SET, &v), CKR_OK);
         assert_int_equal(v, s->set);
-        const struct attr *a = need(&pub, CKA_PUBLIC_KEY_INFO),
-                          *b = need(&priv, CKA_PUBLIC_KEY_INFO);
+        const struct attr *a = mu_need(&pub, CKA_PUBLIC_KEY_INFO),
+                          *b = mu_need(&priv, CKA_PUBLIC_KEY_INFO);
         assert_int_equal(a->len, b->len);
         assert_memory_equal(a->value, b->value, a->len);
         /* the material passes the import checks (seed and value agree) */
@@ -370,10 +337,12 @@ static void test_generate_two_pairs_differ(void **state)
     struct attrs pub1, priv1, pub2, priv2;
     pair_tmpl(&pub1, &priv1, CKP_ML_KEM_768);
     pair_tmpl(&pub2, &priv2, CKP_ML_KEM_768);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub1, &priv1), CKR_OK);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub2, &priv2), CKR_OK);
-    assert_memory_not_equal(need(&priv1, CKA_SEED)->value, need(&priv2, CKA_SEED)->value, SEED_LEN);
-    assert_memory_not_equal(need(&pub1, CKA_VALUE)->value, need(&pub2, CKA_VALUE)->value, 1184);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub1, &priv1), CKR_OK);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub2, &priv2), CKR_OK);
+    assert_memory_not_equal(mu_need(&priv1, CKA_SEED)->value, mu_need(&priv2, CKA_SEED)->value,
+                            SEED_LEN);
+    assert_memory_not_equal(mu_need(&pub1, CKA_VALUE)->value, mu_need(&pub2, CKA_VALUE)->value,
+                            1184);
     attrs_free(&pub1);
     attrs_free(&priv1);
     attrs_free(&pub2);
@@ -389,12 +358,12 @@ static void test_generate_vendor_aliases(void **state)
         CK_ULONG v = 0;
         /* no parameter set given: the mechanism's */
         pair_tmpl(&pub, &priv, 0);
-        assert_int_equal(gen_pair(s->alias, &pub, &priv), CKR_OK);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, s->alias, &pub, &priv), CKR_OK);
         assert_int_equal(attrs_get_ulong(&pub, CKA_PARAMETER_SET, &v), CKR_OK);
         assert_int_equal(v, s->set);
         assert_int_equal(attrs_get_ulong(&priv, CKA_PARAMETER_SET, &v), CKR_OK);
         assert_int_equal(v, s->set);
-        assert_int_equal(need(&pub, CKA_VALUE)->len, s->pub_len);
+        assert_int_equal(mu_need(&pub, CKA_VALUE)->len, s->pub_len);
         struct key *kp = finish(&pub, CKO_PUBLIC_KEY), *kk = finish(&priv, CKO_PRIVATE_KEY);
         round_trip(s, kp, kk);
         key_unref(kp);
@@ -405,20 +374,22 @@ static void test_generate_vendor_aliases(void **state)
         /* the same one given, in either template: fine */
         pair_tmpl(&pub, &priv, s->set);
         assert_int_equal(attrs_set_ulong(&priv, CKA_PARAMETER_SET, s->set), CKR_OK);
-        assert_int_equal(gen_pair(s->alias, &pub, &priv), CKR_OK);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, s->alias, &pub, &priv), CKR_OK);
         attrs_free(&pub);
         attrs_free(&priv);
 
         /* another one: inconsistent with the mechanism */
         const struct set *o = &sets[(i + 1) % ARRAY_SIZE(sets)];
         pair_tmpl(&pub, &priv, o->set);
-        assert_int_equal(gen_pair(s->alias, &pub, &priv), CKR_TEMPLATE_INCONSISTENT);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, s->alias, &pub, &priv),
+                         CKR_TEMPLATE_INCONSISTENT);
         assert_null(attrs_find(&pub, CKA_VALUE));
         attrs_free(&pub);
         attrs_free(&priv);
         pair_tmpl(&pub, &priv, 0);
         assert_int_equal(attrs_set_ulong(&priv, CKA_PARAMETER_SET, o->set), CKR_OK);
-        assert_int_equal(gen_pair(s->alias, &pub, &priv), CKR_TEMPLATE_INCONSISTENT);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, s->alias, &pub, &priv),
+                         CKR_TEMPLATE_INCONSISTENT);
         attrs_free(&pub);
         attrs_free(&priv);
     }
@@ -431,10 +402,12 @@ static void test_generate_template_errors(void **state)
 
     /* the public template names the set */
     pair_tmpl(&pub, &priv, 0);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_TEMPLATE_INCOMPLETE);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_TEMPLATE_INCOMPLETE);
     /* ... the private one alone does not */
     assert_int_equal(attrs_set_ulong(&priv, CKA_PARAMETER_SET, CKP_ML_KEM_768), CKR_OK);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_TEMPLATE_INCOMPLETE);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_TEMPLATE_INCOMPLETE);
     attrs_free(&pub);
     attrs_free(&priv);
 
@@ -444,7 +417,7 @@ static void test_generate_template_errors(void **state)
         pair_tmpl(&pub, &priv, unknown[i]);
         if (unknown[i] == 0)
             assert_int_equal(attrs_set_ulong(&pub, CKA_PARAMETER_SET, 0), CKR_OK);
-        assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
                          CKR_PARAMETER_SET_NOT_SUPPORTED);
         attrs_free(&pub);
         attrs_free(&priv);
@@ -453,7 +426,8 @@ static void test_generate_template_errors(void **state)
     /* the private template's must match */
     pair_tmpl(&pub, &priv, CKP_ML_KEM_768);
     assert_int_equal(attrs_set_ulong(&priv, CKA_PARAMETER_SET, CKP_ML_KEM_512), CKR_OK);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_TEMPLATE_INCONSISTENT);
     assert_null(attrs_find(&pub, CKA_VALUE));
     assert_null(attrs_find(&priv, CKA_VALUE));
     attrs_free(&pub);
@@ -463,13 +437,16 @@ static void test_generate_template_errors(void **state)
     pair_tmpl(&pub, &priv, 0);
     unsigned char one = CKP_ML_KEM_768;
     assert_int_equal(attrs_set(&pub, CKO_PUBLIC_KEY, CKA_PARAMETER_SET, &one, 1), CKR_OK);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
-    assert_int_equal(gen_pair(CKM_CRATON_ML_KEM_768, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_CRATON_ML_KEM_768, &pub, &priv),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
     attrs_free(&pub);
     attrs_free(&priv);
     pair_tmpl(&pub, &priv, CKP_ML_KEM_768);
     assert_int_equal(attrs_set(&priv, CKO_PRIVATE_KEY, CKA_PARAMETER_SET, &one, 1), CKR_OK);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
     attrs_free(&pub);
     attrs_free(&priv);
 
@@ -523,8 +500,8 @@ static void test_acvp_keygen(void **state)
         struct key *kk = import(CKO_PRIVATE_KEY, c.set, NULL, 0, seed, &priv);
         assert_attr(&priv, CKA_VALUE, dk, dkl);
         struct key *kp = import(CKO_PUBLIC_KEY, c.set, ek, ekl, NULL, &pub);
-        assert_attr(&priv, CKA_PUBLIC_KEY_INFO, need(&pub, CKA_PUBLIC_KEY_INFO)->value,
-                    need(&pub, CKA_PUBLIC_KEY_INFO)->len);
+        assert_attr(&priv, CKA_PUBLIC_KEY_INFO, mu_need(&pub, CKA_PUBLIC_KEY_INFO)->value,
+                    mu_need(&pub, CKA_PUBLIC_KEY_INFO)->len);
         round_trip(c.set, kp, kk);
         key_unref(kk);
         key_unref(kp);
@@ -535,7 +512,7 @@ static void test_acvp_keygen(void **state)
         /* through key generation with the seed hook */
         hex_env("CRATON_TEST_MLKEM_KEYGEN_SEED", seed, sizeof(seed));
         pair_tmpl(&pub, &priv, c.set->set);
-        assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
         assert_attr(&pub, CKA_VALUE, ek, ekl);
         assert_attr(&priv, CKA_VALUE, dk, dkl);
         assert_attr(&priv, CKA_SEED, seed, sizeof(seed));
@@ -781,8 +758,8 @@ static void test_generated_with_openssl(void **state)
     (void)state;
     struct attrs pub, priv;
     pair_tmpl(&pub, &priv, CKP_ML_KEM_1024);
-    assert_int_equal(gen_pair(CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
-    const struct attr *ek = need(&pub, CKA_VALUE);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_KEM_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+    const struct attr *ek = mu_need(&pub, CKA_VALUE);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, ek->value, ek->len),
         OSSL_PARAM_construct_end(),
@@ -1059,7 +1036,7 @@ static void test_mechanism_rows(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, mu_clear_errors, teardown)
     const struct CMUnitTest tests[] = {
         T(test_mechanism_rows),
         T(test_generate_all_sets),

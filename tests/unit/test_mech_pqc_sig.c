@@ -16,7 +16,7 @@
  * (generation, export, keyGen KATs) and the 128s sigGen KATs run with
  * CRATON_SLOW_TESTS=1.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -86,8 +86,7 @@ static const struct hashalg {
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0 || crypto_global_init() != CKR_OK ||
-        crypto_new(&g_c) != CKR_OK)
+    if (mu_fixture_init(&g_cfg, &g_c) != 0)
         return -1;
     g_lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
     return 0;
@@ -96,25 +95,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    ERR_clear_error();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    unsigned long e = ERR_peek_error();
-    if (e != 0)
-        print_message("OpenSSL error left in the queue: %lx\n", e);
-    return e == 0 ? 0 : -1;
 }
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -158,38 +140,15 @@ static const struct hashalg *hash_named(const char *name, size_t n)
     return NULL;
 }
 
-static void tmpl(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
-{
-    memset(t, 0, sizeof(*t));
-    assert_int_equal(attrs_set_ulong(t, CKA_CLASS, cls), CKR_OK);
-    assert_int_equal(attrs_set_ulong(t, CKA_KEY_TYPE, kt), CKR_OK);
-}
-
-static const struct attr *need(const struct attrs *t, CK_ATTRIBUTE_TYPE type)
-{
-    const struct attr *a = attrs_find(t, type);
-    assert_non_null(a);
-    return a;
-}
-
-/* keyimport_check + key_build, as the p11 layer does. */
-static struct key *finish(struct attrs *t, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
-{
-    struct key *k = NULL;
-    assert_int_equal(keyimport_check(g_c, cls, kt, t), CKR_OK);
-    assert_int_equal(key_build(g_c, t, &k), CKR_OK);
-    return k;
-}
-
 /* A key object of p from one attribute (CKA_VALUE or CKA_SEED). */
 static struct key *import_key(const struct pq *p, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
                               const unsigned char *v, size_t n)
 {
     struct attrs t;
-    tmpl(&t, cls, p->kt);
+    mu_tmpl(&t, cls, p->kt);
     assert_int_equal(attrs_set_ulong(&t, CKA_PARAMETER_SET, p->set), CKR_OK);
     assert_int_equal(attrs_set(&t, cls, type, v, (CK_ULONG)n), CKR_OK);
-    struct key *k = finish(&t, cls, p->kt);
+    struct key *k = mu_finish(g_c, &t, cls, p->kt);
     attrs_free(&t);
     return k;
 }
@@ -198,9 +157,9 @@ static struct key *import_key(const struct pq *p, CK_OBJECT_CLASS cls, CK_ATTRIB
 static struct key *public_of(const struct key *priv)
 {
     struct attrs t;
-    tmpl(&t, CKO_PUBLIC_KEY, priv->type);
+    mu_tmpl(&t, CKO_PUBLIC_KEY, priv->type);
     assert_int_equal(keyexport_attrs(priv->pkey, priv->type, &t, NULL), CKR_OK);
-    struct key *k = finish(&t, CKO_PUBLIC_KEY, priv->type);
+    struct key *k = mu_finish(g_c, &t, CKO_PUBLIC_KEY, priv->type);
     attrs_free(&t);
     return k;
 }
@@ -457,25 +416,25 @@ static void test_export_roundtrip(void **state)
         EVP_PKEY *pkey = EVP_PKEY_Q_keygen(g_lc, NULL, p->name);
         assert_non_null(pkey);
         struct attrs pub, priv;
-        tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
-        tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
+        mu_tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
+        mu_tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
         assert_int_equal(keyexport_attrs(pkey, p->kt, &pub, &priv), CKR_OK);
         CK_ULONG set = 0;
         assert_int_equal(attrs_get_ulong(&pub, CKA_PARAMETER_SET, &set), CKR_OK);
         assert_int_equal(set, p->set);
         assert_int_equal(attrs_get_ulong(&priv, CKA_PARAMETER_SET, &set), CKR_OK);
         assert_int_equal(set, p->set);
-        assert_int_equal(need(&pub, CKA_VALUE)->len, p->pub);
-        assert_int_equal(need(&priv, CKA_VALUE)->len, p->priv);
+        assert_int_equal(mu_need(&pub, CKA_VALUE)->len, p->pub);
+        assert_int_equal(mu_need(&priv, CKA_VALUE)->len, p->priv);
         if (p->seed > 0)
-            assert_int_equal(need(&priv, CKA_SEED)->len, p->seed);
+            assert_int_equal(mu_need(&priv, CKA_SEED)->len, p->seed);
         else
             assert_null(attrs_find(&priv, CKA_SEED));
         /* the derived attribute as keyimport_check computes it */
-        const struct attr *spki = need(&pub, CKA_PUBLIC_KEY_INFO);
-        assert_int_equal(spki->len, need(&priv, CKA_PUBLIC_KEY_INFO)->len);
-        struct key *kpub = finish(&pub, CKO_PUBLIC_KEY, p->kt);
-        struct key *kpriv = finish(&priv, CKO_PRIVATE_KEY, p->kt);
+        const struct attr *spki = mu_need(&pub, CKA_PUBLIC_KEY_INFO);
+        assert_int_equal(spki->len, mu_need(&priv, CKA_PUBLIC_KEY_INFO)->len);
+        struct key *kpub = mu_finish(g_c, &pub, CKO_PUBLIC_KEY, p->kt);
+        struct key *kpriv = mu_finish(g_c, &priv, CKO_PRIVATE_KEY, p->kt);
         assert_int_equal(kpub->parameter_set, p->set);
         assert_int_equal(kpriv->parameter_set, p->set);
         assert_true(EVP_PKEY_eq(kpub->pkey, pkey) == 1);
@@ -488,12 +447,12 @@ static void test_export_roundtrip(void **state)
          * (SLH-DSA has none anyway, and its import recomputes the root) */
         if (p->seed > 0) {
             struct attrs again;
-            tmpl(&again, CKO_PRIVATE_KEY, p->kt);
-            struct key *expanded =
-                import_key(p, CKO_PRIVATE_KEY, CKA_VALUE, need(&priv, CKA_VALUE)->value, p->priv);
+            mu_tmpl(&again, CKO_PRIVATE_KEY, p->kt);
+            struct key *expanded = import_key(p, CKO_PRIVATE_KEY, CKA_VALUE,
+                                              mu_need(&priv, CKA_VALUE)->value, p->priv);
             assert_int_equal(keyexport_attrs(expanded->pkey, p->kt, NULL, &again), CKR_OK);
             assert_null(attrs_find(&again, CKA_SEED));
-            assert_memory_equal(need(&again, CKA_VALUE)->value, need(&priv, CKA_VALUE)->value,
+            assert_memory_equal(mu_need(&again, CKA_VALUE)->value, mu_need(&priv, CKA_VALUE)->value,
                                 p->priv);
             key_unref(expanded);
             attrs_free(&again);
@@ -508,29 +467,21 @@ static void test_export_roundtrip(void **state)
 
 /* ---- key pair generation ---------------------------------------------------- */
 
-static CK_RV gen_pair(CK_MECHANISM_TYPE mt, struct attrs *pub, struct attrs *priv)
-{
-    const struct mech_desc *d = mech_find(mt);
-    assert_non_null(d);
-    CK_MECHANISM m = {mt, NULL, 0};
-    return d->family->generate_pair(d, &m, g_c, &g_cfg, pub, priv);
-}
-
 /* Generates a pair of p (public template: CKA_PARAMETER_SET). */
 static void generate(const struct pq *p, struct key **kpub, struct key **kpriv)
 {
     struct attrs pub, priv;
-    tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
-    tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
+    mu_tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
+    mu_tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
     assert_int_equal(attrs_set_ulong(&pub, CKA_PARAMETER_SET, p->set), CKR_OK);
     CK_MECHANISM_TYPE mt = p->kt == CKK_ML_DSA ? CKM_ML_DSA_KEY_PAIR_GEN : CKM_SLH_DSA_KEY_PAIR_GEN;
-    assert_int_equal(gen_pair(mt, &pub, &priv), CKR_OK);
-    assert_int_equal(need(&pub, CKA_VALUE)->len, p->pub);
-    assert_int_equal(need(&priv, CKA_VALUE)->len, p->priv);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, mt, &pub, &priv), CKR_OK);
+    assert_int_equal(mu_need(&pub, CKA_VALUE)->len, p->pub);
+    assert_int_equal(mu_need(&priv, CKA_VALUE)->len, p->priv);
     if (p->seed > 0)
-        assert_int_equal(need(&priv, CKA_SEED)->len, p->seed);
-    *kpub = finish(&pub, CKO_PUBLIC_KEY, p->kt);
-    *kpriv = finish(&priv, CKO_PRIVATE_KEY, p->kt);
+        assert_int_equal(mu_need(&priv, CKA_SEED)->len, p->seed);
+    *kpub = mu_finish(g_c, &pub, CKO_PUBLIC_KEY, p->kt);
+    *kpriv = mu_finish(g_c, &priv, CKO_PRIVATE_KEY, p->kt);
     attrs_free(&pub);
     attrs_free(&priv);
 }
@@ -584,8 +535,8 @@ static void test_generate_errors(void **state)
         const struct mech_desc *d = mech_find(cases[i].mt);
         CK_ULONG junk = 0;
         CK_MECHANISM m = {cases[i].mt, cases[i].param ? &junk : NULL, cases[i].param ? 8 : 0};
-        tmpl(&pub, CKO_PUBLIC_KEY, d->key_type);
-        tmpl(&priv, CKO_PRIVATE_KEY, d->key_type);
+        mu_tmpl(&pub, CKO_PUBLIC_KEY, d->key_type);
+        mu_tmpl(&priv, CKO_PRIVATE_KEY, d->key_type);
         if (cases[i].vpub != 0)
             assert_int_equal(attrs_set_ulong(&pub, CKA_PARAMETER_SET, cases[i].vpub), CKR_OK);
         if (cases[i].vpriv != 0)
@@ -597,14 +548,14 @@ static void test_generate_errors(void **state)
         attrs_free(&priv);
     }
     /* the vendor alias: no template parameter set needed, the alias's is used */
-    tmpl(&pub, CKO_PUBLIC_KEY, CKK_ML_DSA);
-    tmpl(&priv, CKO_PRIVATE_KEY, CKK_ML_DSA);
-    assert_int_equal(gen_pair(CKM_CRATON_ML_DSA_44, &pub, &priv), CKR_OK);
+    mu_tmpl(&pub, CKO_PUBLIC_KEY, CKK_ML_DSA);
+    mu_tmpl(&priv, CKO_PRIVATE_KEY, CKK_ML_DSA);
+    assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_CRATON_ML_DSA_44, &pub, &priv), CKR_OK);
     CK_ULONG set = 0, set2 = 0;
     assert_int_equal(attrs_get_ulong(&pub, CKA_PARAMETER_SET, &set), CKR_OK);
     assert_int_equal(attrs_get_ulong(&priv, CKA_PARAMETER_SET, &set2), CKR_OK);
     assert_true(set == CKP_ML_DSA_44 && set2 == CKP_ML_DSA_44);
-    assert_int_equal(need(&pub, CKA_VALUE)->len, 1312);
+    assert_int_equal(mu_need(&pub, CKA_VALUE)->len, 1312);
     attrs_free(&pub);
     attrs_free(&priv);
 }
@@ -629,26 +580,26 @@ static void test_mldsa_keygen_kat(void **state)
         /* CKA_SEED import: keyimport expands it (FIPS 204 ML-DSA.KeyGen_internal) */
         struct key *k = import_key(p, CKO_PRIVATE_KEY, CKA_SEED, seed, seedlen);
         struct attrs pub, priv;
-        tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
-        tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
+        mu_tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
+        mu_tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
         assert_int_equal(keyexport_attrs(k->pkey, p->kt, &pub, &priv), CKR_OK);
-        assert_int_equal(need(&pub, CKA_VALUE)->len, pklen);
-        assert_memory_equal(need(&pub, CKA_VALUE)->value, pk, pklen);
-        assert_memory_equal(need(&priv, CKA_VALUE)->value, sk, sklen);
+        assert_int_equal(mu_need(&pub, CKA_VALUE)->len, pklen);
+        assert_memory_equal(mu_need(&pub, CKA_VALUE)->value, pk, pklen);
+        assert_memory_equal(mu_need(&priv, CKA_VALUE)->value, sk, sklen);
         attrs_free(&pub);
         attrs_free(&priv);
         key_unref(k);
 #ifdef CRATON_TEST_HOOKS
         /* C_GenerateKeyPair with the seed fixed */
         vf_setenv(&f, t, "seed", "MLDSA_KEYGEN_SEED");
-        tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
-        tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
+        mu_tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
+        mu_tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
         assert_int_equal(attrs_set_ulong(&pub, CKA_PARAMETER_SET, p->set), CKR_OK);
-        assert_int_equal(gen_pair(CKM_ML_DSA_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_ML_DSA_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
         unsetenv("CRATON_TEST_MLDSA_KEYGEN_SEED");
-        assert_memory_equal(need(&pub, CKA_VALUE)->value, pk, pklen);
-        assert_memory_equal(need(&priv, CKA_VALUE)->value, sk, sklen);
-        assert_memory_equal(need(&priv, CKA_SEED)->value, seed, seedlen);
+        assert_memory_equal(mu_need(&pub, CKA_VALUE)->value, pk, pklen);
+        assert_memory_equal(mu_need(&priv, CKA_VALUE)->value, sk, sklen);
+        assert_memory_equal(mu_need(&priv, CKA_SEED)->value, seed, seedlen);
         attrs_free(&pub);
         attrs_free(&priv);
 #endif
@@ -696,14 +647,14 @@ static void test_slhdsa_keygen_kat(void **state)
         }
         assert_int_equal(setenv("CRATON_TEST_SLHDSA_KEYGEN_SEED", hex, 1), 0);
         struct attrs pub, priv;
-        tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
-        tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
+        mu_tmpl(&pub, CKO_PUBLIC_KEY, p->kt);
+        mu_tmpl(&priv, CKO_PRIVATE_KEY, p->kt);
         assert_int_equal(attrs_set_ulong(&pub, CKA_PARAMETER_SET, p->set), CKR_OK);
-        assert_int_equal(gen_pair(CKM_SLH_DSA_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
+        assert_int_equal(mu_gen_pair(&g_cfg, g_c, CKM_SLH_DSA_KEY_PAIR_GEN, &pub, &priv), CKR_OK);
         unsetenv("CRATON_TEST_SLHDSA_KEYGEN_SEED");
-        assert_int_equal(need(&pub, CKA_VALUE)->len, n[3]);
-        assert_memory_equal(need(&pub, CKA_VALUE)->value, pk, n[3]);
-        assert_memory_equal(need(&priv, CKA_VALUE)->value, sk, n[4]);
+        assert_int_equal(mu_need(&pub, CKA_VALUE)->len, n[3]);
+        assert_memory_equal(mu_need(&pub, CKA_VALUE)->value, pk, n[3]);
+        assert_memory_equal(mu_need(&priv, CKA_VALUE)->value, sk, n[4]);
         attrs_free(&pub);
         attrs_free(&priv);
         free(a);
@@ -1191,19 +1142,19 @@ static int cleanup_pairs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generate_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generate_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mldsa_keygen_kat, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slhdsa_keygen_kat, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mldsa_siggen_kat, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slhdsa_siggen_kat, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mldsa_sigver_kat, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hedging_and_openssl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_output_convention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pairwise_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_roundtrip, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_generate_all, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_generate_errors, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_mldsa_keygen_kat, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_slhdsa_keygen_kat, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_mldsa_siggen_kat, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_slhdsa_siggen_kat, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_mldsa_sigver_kat, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_multipart, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_hedging_and_openssl, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_output_convention, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_bad_params, mu_clear_errors, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pairwise_check, mu_clear_errors, mu_check_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, cleanup_pairs);
 }

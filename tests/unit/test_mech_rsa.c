@@ -5,7 +5,7 @@
  * recover, cross-checks against OpenSSL used directly, and every parameter
  * and length error with its precise CKR.
  */
-#include "unit_util.h"
+#include "mech_util.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -55,13 +55,7 @@ static void put_bn(struct attrs *t, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
 
 static struct key *build(struct attrs *t, CK_OBJECT_CLASS cls)
 {
-    struct key *k = NULL;
-    assert_int_equal(attrs_set_ulong(t, CKA_CLASS, cls), CKR_OK);
-    assert_int_equal(attrs_set_ulong(t, CKA_KEY_TYPE, CKK_RSA), CKR_OK);
-    assert_int_equal(keyimport_check(g_c, cls, CKK_RSA, t), CKR_OK);
-    assert_int_equal(key_build(g_c, t, &k), CKR_OK);
-    attrs_free(t);
-    return k;
+    return mu_build(g_c, t, cls, CKK_RSA);
 }
 
 static struct key *key_of(EVP_PKEY *pk, CK_OBJECT_CLASS cls)
@@ -148,8 +142,7 @@ static void free_key(struct rsakey *k)
 static int group_setup(void **state)
 {
     (void)state;
-    if (config_defaults(&g_cfg) != 0 || crypto_global_init() != CKR_OK ||
-        crypto_new(&g_c) != CKR_OK)
+    if (mu_fixture_init(&g_cfg, &g_c) != 0)
         return -1;
     g_lc = (OSSL_LIB_CTX *)mech_libctx(g_c);
     if (make_key(&g_k, 2048) != 0 || make_odd_key(&g_odd) != 0)
@@ -163,8 +156,7 @@ static int group_teardown(void **state)
     (void)state;
     free_key(&g_k);
     free_key(&g_odd);
-    crypto_free(g_c);
-    config_free(&g_cfg);
+    mu_fixture_free(&g_cfg, g_c);
     return 0;
 }
 
@@ -176,54 +168,19 @@ static int setup(void **state)
     return config_defaults(&g_cfg);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    unsigned long e = ERR_peek_error();
-    if (e != 0)
-        print_message("OpenSSL error left in the queue: %lx\n", e);
-    return e == 0 ? 0 : -1;
-}
-
 /* ---- operations ---------------------------------------------------------- */
-
-static CK_RV start(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, mech_fn fn,
-                   struct key *k, struct mech_op **op)
-{
-    const struct mech_desc *d = mech_find(mt);
-    assert_non_null(d);
-    CK_MECHANISM m = {mt, (void *)param, plen};
-    *op = NULL;
-    CK_RV rv = mech_op_new(d, &m, fn, k, g_c, &g_cfg, op);
-    assert_true((rv == CKR_OK) == (*op != NULL));
-    return rv;
-}
-
-static struct mech_op *start_ok(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, mech_fn fn,
-                                struct key *k)
-{
-    struct mech_op *op = NULL;
-    assert_int_equal(start(mt, param, plen, fn, k, &op), CKR_OK);
-    return op;
-}
 
 /* Single-part sign / encrypt / decrypt / recover with a fresh operation. */
 static CK_RV run(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, mech_fn fn, struct key *k,
                  const void *in, size_t inlen, unsigned char *out, CK_ULONG *outlen)
 {
-    struct mech_op *op = start_ok(mt, param, plen, fn, k);
-    CK_RV rv = op->ops->oneshot(op, in, (CK_ULONG)inlen, out, outlen);
-    mech_op_free(op);
-    return rv;
+    return mu_find_oneshot(&g_cfg, g_c, mt, param, plen, fn, k, in, inlen, out, outlen);
 }
 
 static CK_RV verify(CK_MECHANISM_TYPE mt, const void *param, CK_ULONG plen, struct key *k,
                     const void *in, size_t inlen, const unsigned char *sig, size_t siglen)
 {
-    struct mech_op *op = start_ok(mt, param, plen, CKF_VERIFY, k);
-    CK_RV rv = op->ops->verify_oneshot(op, in, (CK_ULONG)inlen, sig, (CK_ULONG)siglen);
-    mech_op_free(op);
-    return rv;
+    return mu_find_verify(&g_cfg, g_c, mt, param, plen, k, in, inlen, sig, siglen);
 }
 
 /* ---- OpenSSL directly ------------------------------------------------------ */
@@ -417,7 +374,8 @@ static void wp_group(const char *nh, const char *eh, const char *dh, const char 
                      CKR_OK);
     assert_int_equal(slen, KLEN);
     assert_memory_equal(sig, want, KLEN);
-    struct mech_op *op = start_ok(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, priv);
+    struct mech_op *op =
+        mu_find_start_ok(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, priv);
     for (size_t i = 0; i < mlen; i++)
         assert_int_equal(op->ops->update(op, msg + i, 1, NULL, NULL), CKR_OK);
     memset(sig, 0, sizeof(sig));
@@ -488,7 +446,7 @@ static const struct hashed hashed[] = {
 /* Signs MSG in three parts with mt (param p) and returns the signature. */
 static void sign_parts(CK_MECHANISM_TYPE mt, const void *p, CK_ULONG plen, unsigned char *sig)
 {
-    struct mech_op *op = start_ok(mt, p, plen, CKF_SIGN, g_k.priv);
+    struct mech_op *op = mu_find_start_ok(&g_cfg, g_c, mt, p, plen, CKF_SIGN, g_k.priv);
     size_t n = sizeof(MSG);
     assert_int_equal(op->ops->update(op, MSG, 5, NULL, NULL), CKR_OK);
     assert_int_equal(op->ops->update(op, MSG + 5, 0, NULL, NULL), CKR_OK);
@@ -502,7 +460,7 @@ static void sign_parts(CK_MECHANISM_TYPE mt, const void *p, CK_ULONG plen, unsig
 static CK_RV verify_parts(CK_MECHANISM_TYPE mt, const void *p, CK_ULONG plen,
                           const unsigned char *sig, size_t siglen)
 {
-    struct mech_op *op = start_ok(mt, p, plen, CKF_VERIFY, g_k.pub);
+    struct mech_op *op = mu_find_start_ok(&g_cfg, g_c, mt, p, plen, CKF_VERIFY, g_k.pub);
     assert_int_equal(op->ops->update(op, MSG, 7, NULL, NULL), CKR_OK);
     assert_int_equal(op->ops->update(op, MSG + 7, sizeof(MSG) - 7, NULL, NULL), CKR_OK);
     CK_RV rv = op->ops->verify_final(op, sig, (CK_ULONG)siglen);
@@ -614,9 +572,11 @@ static void test_pss_raw(void **state)
                          CKR_OK);
         pm.sLen++;
         struct mech_op *op = NULL;
-        assert_int_equal(start(CKM_RSA_PKCS_PSS, &pm, sizeof(pm), CKF_SIGN, k->priv, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
-        assert_int_equal(start(CKM_SHA256_RSA_PKCS_PSS, &pm, sizeof(pm), CKF_VERIFY, k->pub, &op),
+        assert_int_equal(
+            mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_PSS, &pm, sizeof(pm), CKF_SIGN, k->priv, &op),
+            CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_SHA256_RSA_PKCS_PSS, &pm, sizeof(pm),
+                                       CKF_VERIFY, k->pub, &op),
                          CKR_MECHANISM_PARAM_INVALID);
     }
 }
@@ -641,28 +601,32 @@ static void test_pss_params(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         for (int f = 0; f < 2; f++)
-            assert_int_equal(start(bad[i].mt, &bad[i].p, sizeof(bad[i].p),
-                                   f ? CKF_VERIFY : CKF_SIGN, f ? g_k.pub : g_k.priv, &op),
+            assert_int_equal(mu_find_start(&g_cfg, g_c, bad[i].mt, &bad[i].p, sizeof(bad[i].p),
+                                           f ? CKF_VERIFY : CKF_SIGN, f ? g_k.pub : g_k.priv, &op),
                              CKR_MECHANISM_PARAM_INVALID);
     CK_MECHANISM_TYPE pss[] = {CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS_PSS};
     for (size_t i = 0; i < ARRAY_SIZE(pss); i++) {
         /* Required, exact length, no NULL with a length. */
-        assert_int_equal(start(pss[i], NULL, 0, CKF_SIGN, g_k.priv, &op),
+        assert_int_equal(mu_find_start(&g_cfg, g_c, pss[i], NULL, 0, CKF_SIGN, g_k.priv, &op),
                          CKR_MECHANISM_PARAM_INVALID);
-        assert_int_equal(start(pss[i], NULL, sizeof(ok), CKF_SIGN, g_k.priv, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
-        assert_int_equal(start(pss[i], &ok, sizeof(ok) - 1, CKF_SIGN, g_k.priv, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
-        assert_int_equal(start(pss[i], &ok, sizeof(ok) + 1, CKF_VERIFY, g_k.pub, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
-        op = start_ok(pss[i], &ok, sizeof(ok), CKF_SIGN, g_k.priv);
+        assert_int_equal(
+            mu_find_start(&g_cfg, g_c, pss[i], NULL, sizeof(ok), CKF_SIGN, g_k.priv, &op),
+            CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_find_start(&g_cfg, g_c, pss[i], &ok, sizeof(ok) - 1, CKF_SIGN, g_k.priv, &op),
+            CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_find_start(&g_cfg, g_c, pss[i], &ok, sizeof(ok) + 1, CKF_VERIFY, g_k.pub, &op),
+            CKR_MECHANISM_PARAM_INVALID);
+        op = mu_find_start_ok(&g_cfg, g_c, pss[i], &ok, sizeof(ok), CKF_SIGN, g_k.priv);
         mech_op_free(op);
     }
     /* Mechanisms without a parameter refuse one. */
     CK_MECHANISM_TYPE none[] = {CKM_RSA_PKCS, CKM_RSA_X_509, CKM_SHA256_RSA_PKCS};
     for (size_t i = 0; i < ARRAY_SIZE(none); i++)
-        assert_int_equal(start(none[i], &ok, sizeof(ok), CKF_SIGN, g_k.priv, &op),
-                         CKR_MECHANISM_PARAM_INVALID);
+        assert_int_equal(
+            mu_find_start(&g_cfg, g_c, none[i], &ok, sizeof(ok), CKF_SIGN, g_k.priv, &op),
+            CKR_MECHANISM_PARAM_INVALID);
 }
 
 /* CKM_RSA_PKCS_PSS with a SHA-1 hash signs only with allow_sha1_signing;
@@ -676,10 +640,13 @@ static void test_pss_sha1_policy(void **state)
     unsigned char h[20] = {1, 2, 3}, sig[KLEN];
     CK_ULONG slen = sizeof(sig);
     assert_false(g_cfg.allow_sha1_signing);
-    assert_int_equal(start(CKM_RSA_PKCS_PSS, &s1, sizeof(s1), CKF_SIGN, g_k.priv, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    mech_op_free(start_ok(CKM_RSA_PKCS_PSS, &s1, sizeof(s1), CKF_VERIFY, g_k.pub));
-    mech_op_free(start_ok(CKM_RSA_PKCS_PSS, &mgf1, sizeof(mgf1), CKF_SIGN, g_k.priv));
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_PSS, &s1, sizeof(s1), CKF_SIGN, g_k.priv, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    mech_op_free(
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_PSS, &s1, sizeof(s1), CKF_VERIFY, g_k.pub));
+    mech_op_free(
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_PSS, &mgf1, sizeof(mgf1), CKF_SIGN, g_k.priv));
     g_cfg.allow_sha1_signing = true;
     assert_int_equal(run(CKM_RSA_PKCS_PSS, &s1, sizeof(s1), CKF_SIGN, g_k.priv, h, 20, sig, &slen),
                      CKR_OK);
@@ -754,7 +721,8 @@ static void test_oaep_decrypt_errors(void **state)
         run(CKM_RSA_PKCS_OAEP, &p, sizeof(p), CKF_ENCRYPT, g_k.pub, MSG, 20, ct, &clen), CKR_OK);
 
     /* Short buffer: the exact length, the operation kept; then the data. */
-    struct mech_op *op = start_ok(CKM_RSA_PKCS_OAEP, &p, sizeof(p), CKF_DECRYPT, g_k.priv);
+    struct mech_op *op =
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &p, sizeof(p), CKF_DECRYPT, g_k.priv);
     plen = 0;
     assert_int_equal(op->ops->oneshot(op, ct, KLEN, NULL, &plen), CKR_OK);
     assert_int_equal(plen, KLEN); /* an upper bound */
@@ -805,32 +773,41 @@ static void test_oaep_params(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         for (int f = 0; f < 2; f++)
-            assert_int_equal(start(CKM_RSA_PKCS_OAEP, &bad[i], sizeof(bad[i]),
-                                   f ? CKF_DECRYPT : CKF_ENCRYPT, f ? g_k.priv : g_k.pub, &op),
+            assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &bad[i], sizeof(bad[i]),
+                                           f ? CKF_DECRYPT : CKF_ENCRYPT, f ? g_k.priv : g_k.pub,
+                                           &op),
                              CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_RSA_PKCS_OAEP, NULL, 0, CKF_ENCRYPT, g_k.pub, &op),
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, NULL, 0, CKF_ENCRYPT, g_k.pub, &op),
+        CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &ok, sizeof(ok) - 1, CKF_ENCRYPT,
+                                   g_k.pub, &op),
                      CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_RSA_PKCS_OAEP, &ok, sizeof(ok) - 1, CKF_ENCRYPT, g_k.pub, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
-    assert_int_equal(start(CKM_RSA_PKCS_OAEP, NULL, sizeof(ok), CKF_ENCRYPT, g_k.pub, &op),
-                     CKR_MECHANISM_PARAM_INVALID);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, NULL, sizeof(ok), CKF_ENCRYPT, g_k.pub, &op),
+        CKR_MECHANISM_PARAM_INVALID);
     /* Accepted: source 0 without a label, a label as long as the modulus. */
     CK_RSA_PKCS_OAEP_PARAMS z = {CKM_SHA256, CKG_MGF1_SHA256, 0, NULL, 0};
-    mech_op_free(start_ok(CKM_RSA_PKCS_OAEP, &z, sizeof(z), CKF_ENCRYPT, g_k.pub));
+    mech_op_free(
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &z, sizeof(z), CKF_ENCRYPT, g_k.pub));
     CK_RSA_PKCS_OAEP_PARAMS l = {CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, label, KLEN};
-    mech_op_free(start_ok(CKM_RSA_PKCS_OAEP, &l, sizeof(l), CKF_DECRYPT, g_k.priv));
+    mech_op_free(
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &l, sizeof(l), CKF_DECRYPT, g_k.priv));
     /* OAEP signs nothing. */
-    assert_int_equal(start(CKM_RSA_PKCS_OAEP, &ok, sizeof(ok), CKF_SIGN, g_k.priv, &op),
-                     CKR_MECHANISM_INVALID);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &ok, sizeof(ok), CKF_SIGN, g_k.priv, &op),
+        CKR_MECHANISM_INVALID);
 
     /* SHA-512 OAEP needs k >= 130: a 1024-bit key is too small. */
     g_cfg.allow_weak_rsa = true;
     struct rsakey small = {0};
     assert_int_equal(make_key(&small, 1024), 0);
     CK_RSA_PKCS_OAEP_PARAMS s512 = {CKM_SHA512, CKG_MGF1_SHA512, CKZ_DATA_SPECIFIED, NULL, 0};
-    assert_int_equal(start(CKM_RSA_PKCS_OAEP, &s512, sizeof(s512), CKF_ENCRYPT, small.pub, &op),
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &s512, sizeof(s512), CKF_ENCRYPT,
+                                   small.pub, &op),
                      CKR_KEY_SIZE_RANGE);
-    mech_op_free(start_ok(CKM_RSA_PKCS_OAEP, &ok, sizeof(ok), CKF_ENCRYPT, small.pub));
+    mech_op_free(
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &ok, sizeof(ok), CKF_ENCRYPT, small.pub));
     free_key(&small);
 }
 
@@ -900,13 +877,14 @@ static void test_pkcs1_encrypt(void **state)
     struct mech_op *op = NULL;
     const mech_fn fns[] = {CKF_ENCRYPT, CKF_DECRYPT, CKF_WRAP, CKF_UNWRAP};
     for (size_t i = 0; i < ARRAY_SIZE(fns); i++)
-        assert_int_equal(start(CKM_RSA_PKCS, NULL, 0, fns[i],
-                               fns[i] == CKF_ENCRYPT || fns[i] == CKF_WRAP ? g_k.pub : g_k.priv,
-                               &op),
-                         CKR_MECHANISM_INVALID);
-    mech_op_free(start_ok(CKM_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.priv));
+        assert_int_equal(
+            mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS, NULL, 0, fns[i],
+                          fns[i] == CKF_ENCRYPT || fns[i] == CKF_WRAP ? g_k.pub : g_k.priv, &op),
+            CKR_MECHANISM_INVALID);
+    mech_op_free(mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.priv));
     CK_RSA_PKCS_OAEP_PARAMS p = {CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, NULL, 0};
-    mech_op_free(start_ok(CKM_RSA_PKCS_OAEP, &p, sizeof(p), CKF_DECRYPT, g_k.priv));
+    mech_op_free(
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_OAEP, &p, sizeof(p), CKF_DECRYPT, g_k.priv));
 }
 
 /* ---- CKM_RSA_PKCS signatures and recovery ----------------------------------- */
@@ -942,7 +920,8 @@ static void test_pkcs1_sign_raw(void **state)
     slen = sizeof(sig);
     assert_int_equal(run(CKM_RSA_PKCS, NULL, 0, CKF_SIGN_RECOVER, g_k.priv, MSG, 30, sig, &slen),
                      CKR_OK);
-    struct mech_op *op = start_ok(CKM_RSA_PKCS, NULL, 0, CKF_VERIFY_RECOVER, g_k.pub);
+    struct mech_op *op =
+        mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS, NULL, 0, CKF_VERIFY_RECOVER, g_k.pub);
     assert_null(op->ops->update);
     rlen = 0;
     assert_int_equal(op->ops->oneshot(op, sig, KLEN, NULL, &rlen), CKR_OK);
@@ -1056,7 +1035,8 @@ static void test_output_convention(void **state)
     CK_ULONG len;
 
     /* Hash-and-sign: size query and a short buffer keep the operation. */
-    struct mech_op *op = start_ok(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.priv);
+    struct mech_op *op =
+        mu_find_start_ok(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.priv);
     assert_int_equal(op->ops->update(op, MSG, sizeof(MSG), NULL, NULL), CKR_OK);
     len = 0;
     assert_int_equal(op->ops->final(op, NULL, &len), CKR_OK);
@@ -1066,7 +1046,7 @@ static void test_output_convention(void **state)
     assert_int_equal(len, KLEN);
     assert_int_equal(op->ops->final(op, sig, &len), CKR_OK);
     mech_op_free(op);
-    op = start_ok(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.priv);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.priv);
     len = 0;
     assert_int_equal(op->ops->oneshot(op, MSG, sizeof(MSG), NULL, &len), CKR_OK);
     assert_int_equal(len, KLEN);
@@ -1089,7 +1069,7 @@ static void test_output_convention(void **state)
                  {CKM_RSA_PKCS, CKF_ENCRYPT, g_k.pub},
                  {CKM_RSA_X_509, CKF_WRAP, g_k.pub}};
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        op = start_ok(cases[i].mt, NULL, 0, cases[i].fn, cases[i].k);
+        op = mu_find_start_ok(&g_cfg, g_c, cases[i].mt, NULL, 0, cases[i].fn, cases[i].k);
         assert_null(op->ops->update);
         len = 0;
         assert_int_equal(op->ops->oneshot(op, MSG, 32, NULL, &len), CKR_OK);
@@ -1103,11 +1083,11 @@ static void test_output_convention(void **state)
     }
 
     /* Verification: wrong lengths and wrong signatures. */
-    op = start_ok(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_VERIFY, g_k.pub);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_VERIFY, g_k.pub);
     assert_int_equal(op->ops->update(op, MSG, sizeof(MSG), NULL, NULL), CKR_OK);
     assert_int_equal(op->ops->verify_final(op, sig2, KLEN - 1), CKR_SIGNATURE_LEN_RANGE);
     mech_op_free(op);
-    op = start_ok(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_VERIFY, g_k.pub);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_VERIFY, g_k.pub);
     assert_int_equal(op->ops->update(op, MSG, sizeof(MSG), NULL, NULL), CKR_OK);
     assert_int_equal(op->ops->verify_final(op, sig2, KLEN), CKR_OK);
     mech_op_free(op);
@@ -1131,30 +1111,34 @@ static void test_keys_and_functions(void **state)
     (void)state;
     struct mech_op *op = NULL;
     CK_RSA_PKCS_PSS_PARAMS pp = {CKM_SHA256, CKG_MGF1_SHA256, 32};
-    assert_int_equal(start(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.pub, &op),
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN, g_k.pub, &op),
+        CKR_KEY_TYPE_INCONSISTENT);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS, NULL, 0, CKF_ENCRYPT, g_k.priv, &op),
                      CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_RSA_PKCS, NULL, 0, CKF_ENCRYPT, g_k.priv, &op),
-                     CKR_KEY_TYPE_INCONSISTENT);
-    assert_int_equal(start(CKM_RSA_PKCS_PSS, &pp, sizeof(pp), CKF_ENCRYPT, g_k.pub, &op),
-                     CKR_MECHANISM_INVALID);
-    assert_int_equal(start(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN_RECOVER, g_k.priv, &op),
-                     CKR_MECHANISM_INVALID);
-    assert_int_equal(start(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN | CKF_VERIFY, g_k.priv, &op),
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_RSA_PKCS_PSS, &pp, sizeof(pp), CKF_ENCRYPT, g_k.pub, &op),
+        CKR_MECHANISM_INVALID);
+    assert_int_equal(
+        mu_find_start(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN_RECOVER, g_k.priv, &op),
+        CKR_MECHANISM_INVALID);
+    assert_int_equal(mu_find_start(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_SIGN | CKF_VERIFY,
+                                   g_k.priv, &op),
                      CKR_MECHANISM_INVALID);
 
     /* Single-part mechanisms have no update; hash-and-sign streams. */
-    op = start_ok(CKM_RSA_PKCS_PSS, &pp, sizeof(pp), CKF_VERIFY, g_k.pub);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_RSA_PKCS_PSS, &pp, sizeof(pp), CKF_VERIFY, g_k.pub);
     assert_null(op->ops->update);
     assert_non_null(op->ops->verify_oneshot);
     mech_op_free(op);
-    op = start_ok(CKM_SHA384_RSA_PKCS, NULL, 0, CKF_VERIFY, g_k.pub);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_SHA384_RSA_PKCS, NULL, 0, CKF_VERIFY, g_k.pub);
     assert_non_null(op->ops->update);
     assert_non_null(op->ops->verify_final);
     mech_op_free(op);
 
     /* An operation keeps its key alive. */
     struct key *k = key_of(g_k.pkey, CKO_PUBLIC_KEY);
-    op = start_ok(CKM_SHA256_RSA_PKCS, NULL, 0, CKF_VERIFY, k);
+    op = mu_find_start_ok(&g_cfg, g_c, CKM_SHA256_RSA_PKCS, NULL, 0, CKF_VERIFY, k);
     key_unref(k);
     assert_int_equal(op->ops->update(op, MSG, 3, NULL, NULL), CKR_OK);
     mech_op_free(op);
@@ -1163,19 +1147,19 @@ static void test_keys_and_functions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_wycheproof_pkcs1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hashed_round_trips, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pss_raw, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pss_params, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pss_sha1_policy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oaep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oaep_decrypt_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oaep_params, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pkcs1_encrypt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pkcs1_sign_raw, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_x509, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_output_convention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keys_and_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wycheproof_pkcs1, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_hashed_round_trips, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pss_raw, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pss_params, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pss_sha1_policy, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_oaep, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_oaep_decrypt_errors, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_oaep_params, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pkcs1_encrypt, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_pkcs1_sign_raw, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_x509, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_output_convention, setup, mu_check_errors),
+        cmocka_unit_test_setup_teardown(test_keys_and_functions, setup, mu_check_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
