@@ -92,6 +92,42 @@ static const struct pset *pset_find(const char *name)
     return NULL;
 }
 
+/* One vector t of group g (parameter set ps) of a vector file; ti: its
+ * index in the group; ctx: the caller's. */
+typedef void vec_fn(struct kat_vec *v, const struct pset *ps, const json_t *g, const json_t *t,
+                    size_t ti, void *ctx);
+
+/* Calls one for every test of every group of the vector file file (each
+ * group's parameterSet known), after kat_vec_start(v, src, t). */
+static void each_vector(struct kat_vec *v, const char *file, const char *src, vec_fn *one,
+                        void *ctx)
+{
+    json_t *root = kat_load(file), *g, *t;
+    size_t gi, ti;
+    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
+    {
+        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
+        assert_non_null(ps);
+        json_array_foreach(json_object_get(g, "tests"), ti, t)
+        {
+            kat_vec_start(v, src, t);
+            one(v, ps, g, t, ti, ctx);
+        }
+    }
+    json_decref(root);
+}
+
+/* The family name: every vector of file through one (see each_vector). */
+static void run_family(const char *name, const char *file, const char *src, vec_fn *one, void *ctx)
+{
+    struct kat k;
+    struct kat_vec v = {.k = &k};
+    kat_begin(&k, name);
+    each_vector(&v, file, src, one, ctx);
+    kat_vec_free(&v);
+    kat_end(&k);
+}
+
 static bool is_dsa(const struct pset *ps)
 {
     return ps->kt == CKK_ML_DSA;
@@ -390,52 +426,44 @@ static void kem_keygen_one(struct kat_vec *v, const struct pset *ps, const char 
     keygen_hook(v, ps, "MLKEM_KEYGEN_SEED", dhex, zhex, ek, dk, seed, (CK_ULONG)n1);
 }
 
+/* An ML-KEM keyGen vector: ACVP's (d, z; *acvp true) or Wycheproof's
+ * (seed). */
+static void kem_keygen_vec(struct kat_vec *v, const struct pset *ps, const json_t *g,
+                           const json_t *t, size_t ti, void *acvp)
+{
+    CK_ULONG n1, n2;
+    const bool is_acvp = *(const bool *)acvp;
+    (void)g;
+    (void)ti;
+    if (is_acvp && !kat_mech(v->k, ps->gen, "ML-KEM key pair generation", 1))
+        return;
+    unsigned char *ek = kat_vec_hex(v, t, "ek", &n1), *dk = kat_vec_hex(v, t, "dk", &n2);
+    if (ek != NULL && dk != NULL)
+        kem_keygen_one(v, ps, kat_str(t, is_acvp ? "d" : "seed"), is_acvp ? kat_str(t, "z") : NULL,
+                       ek, dk);
+}
+
 static void test_mlkem_keygen(void **state)
 {
     (void)state;
+    static bool acvp = true, wycheproof = false;
     struct kat k;
     struct kat_vec v = {.k = &k};
-    json_t *root = kat_load(ACVP_KEM_KEYGEN), *g, *t;
-    size_t gi, ti;
     kat_begin(&k, "ML-KEM keyGen");
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            CK_ULONG n1, n2;
-            kat_vec_start(&v, ACVP_KEM_KEYGEN, t);
-            if (!kat_mech(&k, ps->gen, "ML-KEM key pair generation", 1))
-                continue;
-            unsigned char *ek = kat_vec_hex(&v, t, "ek", &n1), *dk = kat_vec_hex(&v, t, "dk", &n2);
-            if (ek != NULL && dk != NULL)
-                kem_keygen_one(&v, ps, kat_str(t, "d"), kat_str(t, "z"), ek, dk);
-        }
-    }
-    json_decref(root);
-    root = kat_load(WP_KEM_KEYGEN);
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            CK_ULONG n1, n2;
-            kat_vec_start(&v, WP_KEM_KEYGEN, t);
-            unsigned char *ek = kat_vec_hex(&v, t, "ek", &n1), *dk = kat_vec_hex(&v, t, "dk", &n2);
-            if (ek != NULL && dk != NULL)
-                kem_keygen_one(&v, ps, kat_str(t, "seed"), NULL, ek, dk);
-        }
-    }
-    json_decref(root);
+    each_vector(&v, ACVP_KEM_KEYGEN, ACVP_KEM_KEYGEN, kem_keygen_vec, &acvp);
+    each_vector(&v, WP_KEM_KEYGEN, WP_KEM_KEYGEN, kem_keygen_vec, &wycheproof);
     kat_vec_free(&v);
     kat_end(&k);
 }
 
-/* One ACVP encapDecap test of group g. */
-static void kem_acvp_one(struct kat_vec *v, const struct pset *ps, const json_t *g, const json_t *t)
+/* One ACVP encapDecap test of group g (counted under CKM_ML_KEM). */
+static void kem_acvp_one(struct kat_vec *v, const struct pset *ps, const json_t *g, const json_t *t,
+                         size_t ti, void *ctx)
 {
+    (void)ti;
+    (void)ctx;
+    if (!kat_mech(v->k, CKM_ML_KEM, "CKM_ML_KEM", 1))
+        return;
     const char *fn = kat_str(g, "function");
     CK_ULONG eklen, dklen, clen = 0, klen = 0;
     unsigned char *ek = kat_vec_hex(v, t, "ek", &eklen), *dk = kat_vec_hex(v, t, "dk", &dklen);
@@ -484,39 +512,37 @@ static void kem_acvp_one(struct kat_vec *v, const struct pset *ps, const json_t 
     kat_destroy(priv);
 }
 
+/* The family name: every vector of files[0..n) through one (its file as
+ * ctx). */
+static void kem_files(const char *name, const char *const *files, size_t n, vec_fn *one)
+{
+    struct kat k;
+    struct kat_vec v = {.k = &k};
+    kat_begin(&k, name);
+    for (size_t i = 0; i < n; i++)
+        each_vector(&v, files[i], files[i], one, (void *)files[i]);
+    kat_vec_free(&v);
+    kat_end(&k);
+}
+
 static void test_mlkem_encap_decap(void **state)
 {
     (void)state;
     static const char *const files[] = {ACVP_KEM, ACVP_KEM_TR1};
-    struct kat k;
-    struct kat_vec v = {.k = &k};
-    size_t gi, ti;
-    json_t *g, *t;
-    kat_begin(&k, "ML-KEM encapDecap");
-    for (size_t f = 0; f < KAT_N(files); f++) {
-        json_t *root = kat_load(files[f]);
-        json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-        {
-            const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-            assert_non_null(ps);
-            json_array_foreach(json_object_get(g, "tests"), ti, t)
-            {
-                kat_vec_start(&v, files[f], t);
-                if (kat_mech(&k, CKM_ML_KEM, "CKM_ML_KEM", 1))
-                    kem_acvp_one(&v, ps, g, t);
-            }
-        }
-        json_decref(root);
-    }
-    kat_vec_free(&v);
-    kat_end(&k);
+    kem_files("ML-KEM encapDecap", files, KAT_N(files), kem_acvp_one);
 }
 
 /* Wycheproof ML-KEM-768: encapsulation with m, decapsulation from a seed
  * or an expanded key; invalid keys refused at C_CreateObject, a ciphertext
  * of the wrong length with CKR_ENCRYPTED_DATA_LEN_RANGE. */
-static void kem_wp_one(struct kat_vec *v, const struct pset *ps, const char *file, const json_t *t)
+static void kem_wp_one(struct kat_vec *v, const struct pset *ps, const json_t *g, const json_t *t,
+                       size_t ti, void *ctx)
 {
+    const char *file = ctx;
+    (void)g;
+    (void)ti;
+    if (!kat_mech(v->k, CKM_ML_KEM, "CKM_ML_KEM", 1))
+        return;
     const bool valid = kat_expect_of(t) == KAT_VALID;
     CK_ULONG eklen = 0, clen = 0, klen = 0, sl = 0;
     unsigned char *ek = kat_str(t, "ek") ? kat_vec_hex(v, t, "ek", &eklen) : NULL;
@@ -566,28 +592,7 @@ static void test_mlkem_wycheproof(void **state)
 {
     (void)state;
     static const char *const files[] = {WP_KEM_ENCAPS, WP_KEM_DECAPS, WP_KEM_SEMI};
-    struct kat k;
-    struct kat_vec v = {.k = &k};
-    size_t gi, ti;
-    json_t *g, *t;
-    kat_begin(&k, "ML-KEM-768 Wycheproof");
-    for (size_t f = 0; f < KAT_N(files); f++) {
-        json_t *root = kat_load(files[f]);
-        json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-        {
-            const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-            assert_non_null(ps);
-            json_array_foreach(json_object_get(g, "tests"), ti, t)
-            {
-                kat_vec_start(&v, files[f], t);
-                if (kat_mech(&k, CKM_ML_KEM, "CKM_ML_KEM", 1))
-                    kem_wp_one(&v, ps, files[f], t);
-            }
-        }
-        json_decref(root);
-    }
-    kat_vec_free(&v);
-    kat_end(&k);
+    kem_files("ML-KEM-768 Wycheproof", files, KAT_N(files), kem_wp_one);
 }
 
 /* ---- signatures: one vector ---------------------------------------------------- */
@@ -743,81 +748,70 @@ static bool sigv_acvp(struct kat_vec *kv, struct sigv *v, const struct pset *ps,
 #define WP_DSA_SEED     "wycheproof/mldsa_65_sign_seed_test.json"
 #define WP_DSA_VERIFY   "wycheproof/mldsa_65_verify_test.json"
 
+/* An ML-DSA keyGen vector: the key from its seed matches pk and sk. */
+static void mldsa_keygen_vec(struct kat_vec *v, const struct pset *ps, const json_t *g,
+                             const json_t *t, size_t ti, void *ctx)
+{
+    CK_ULONG n1, n2, n3;
+    CK_OBJECT_HANDLE priv;
+    (void)g;
+    (void)ti;
+    (void)ctx;
+    if (!kat_mech(v->k, ps->gen, "ML-DSA key pair generation", 1))
+        return;
+    unsigned char *pk = kat_vec_hex(v, t, "pk", &n1), *sk = kat_vec_hex(v, t, "sk", &n2),
+                  *seed = kat_vec_hex(v, t, "seed", &n3);
+    if (pk == NULL || sk == NULL || seed == NULL)
+        return;
+    CK_RV rv = pqc_key(ps, CKO_PRIVATE_KEY, CKA_SEED, seed, n3, K_OPEN, &priv);
+    if (kat_check(v, rv == CKR_OK, "C_CreateObject (CKA_SEED): %s", rvn(rv))) {
+        check_attr(v, priv, CKA_VALUE, "private key from CKA_SEED", sk, n2);
+        check_spki(v, priv, pk, n1);
+        kat_destroy(priv);
+    }
+    keygen_hook(v, ps, "MLDSA_KEYGEN_SEED", kat_str(t, "seed"), NULL, pk, sk, seed, n3);
+}
+
 static void test_mldsa_keygen(void **state)
 {
     (void)state;
-    struct kat k;
-    struct kat_vec v = {.k = &k};
-    json_t *root = kat_load(ACVP_DSA_KEYGEN), *g, *t;
-    size_t gi, ti;
-    kat_begin(&k, "ML-DSA keyGen");
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            CK_ULONG n1, n2, n3;
-            CK_OBJECT_HANDLE priv;
-            kat_vec_start(&v, ACVP_DSA_KEYGEN, t);
-            if (!kat_mech(&k, ps->gen, "ML-DSA key pair generation", 1))
-                continue;
-            unsigned char *pk = kat_vec_hex(&v, t, "pk", &n1), *sk = kat_vec_hex(&v, t, "sk", &n2),
-                          *seed = kat_vec_hex(&v, t, "seed", &n3);
-            if (pk == NULL || sk == NULL || seed == NULL)
-                continue;
-            CK_RV rv = pqc_key(ps, CKO_PRIVATE_KEY, CKA_SEED, seed, n3, K_OPEN, &priv);
-            if (kat_check(&v, rv == CKR_OK, "C_CreateObject (CKA_SEED): %s", rvn(rv))) {
-                check_attr(&v, priv, CKA_VALUE, "private key from CKA_SEED", sk, n2);
-                check_spki(&v, priv, pk, n1);
-                kat_destroy(priv);
-            }
-            keygen_hook(&v, ps, "MLDSA_KEYGEN_SEED", kat_str(t, "seed"), NULL, pk, sk, seed, n3);
-        }
-    }
-    json_decref(root);
-    kat_vec_free(&v);
-    kat_end(&k);
+    run_family("ML-DSA keyGen", ACVP_DSA_KEYGEN, ACVP_DSA_KEYGEN, mldsa_keygen_vec, NULL);
+}
+
+/* An ACVP ML-DSA sigGen vector; ctx: the expected results. */
+static void mldsa_siggen_vec(struct kat_vec *v, const struct pset *ps, const json_t *g,
+                             const json_t *t, size_t ti, void *ctx)
+{
+    const json_t *res = ctx;
+    const bool seeded = kat_is(g, "keyFormat", "seed");
+    char label[96];
+    struct sigv sv;
+    CK_ULONG sklen, slen;
+    CK_OBJECT_HANDLE priv;
+    (void)ti;
+    if (!sigv_acvp(v, &sv, ps, g, t, "rnd", label, sizeof(label)))
+        return;
+    const json_t *r = kat_acvp_result(res, kat_int(g, "tgId"), kat_int(t, "tcId"));
+    unsigned char *sk = kat_vec_hex(v, t, seeded ? "seed" : "sk", &sklen);
+    unsigned char *want = r != NULL ? kat_vec_hex(v, r, "signature", &slen) : NULL;
+    if (sk == NULL || want == NULL)
+        return;
+    CK_RV rv = pqc_key(ps, CKO_PRIVATE_KEY, seeded ? CKA_SEED : CKA_VALUE, sk, sklen, 0, &priv);
+    if (!kat_check(v, rv == CKR_OK, "C_CreateObject (%s): %s", seeded ? "seed" : "sk", rvn(rv)))
+        return;
+    sign_check(v, &sv, priv, want, slen);
+    kat_destroy(priv);
 }
 
 /* ACVP sigGen (dir: FIPS204 with expanded keys, or -tr1 with seeds). */
 static void mldsa_siggen(struct kat *k, const char *dir)
 {
-    char prompt[128], expected[128], label[96];
+    char prompt[128], expected[128];
     struct kat_vec v = {.k = k};
-    size_t gi, ti;
-    json_t *g, *t;
     snprintf(prompt, sizeof(prompt), "%s/prompt.json", dir);
     snprintf(expected, sizeof(expected), "%s/expectedResults.json", dir);
-    json_t *root = kat_load(prompt), *res = kat_load(expected);
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        const bool seeded = kat_is(g, "keyFormat", "seed");
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            struct sigv sv;
-            CK_ULONG sklen, slen;
-            CK_OBJECT_HANDLE priv;
-            kat_vec_start(&v, prompt, t);
-            if (!sigv_acvp(&v, &sv, ps, g, t, "rnd", label, sizeof(label)))
-                continue;
-            const json_t *r = kat_acvp_result(res, kat_int(g, "tgId"), kat_int(t, "tcId"));
-            unsigned char *sk = kat_vec_hex(&v, t, seeded ? "seed" : "sk", &sklen);
-            unsigned char *want = r != NULL ? kat_vec_hex(&v, r, "signature", &slen) : NULL;
-            if (sk == NULL || want == NULL)
-                continue;
-            CK_RV rv =
-                pqc_key(ps, CKO_PRIVATE_KEY, seeded ? CKA_SEED : CKA_VALUE, sk, sklen, 0, &priv);
-            if (!kat_check(&v, rv == CKR_OK, "C_CreateObject (%s): %s", seeded ? "seed" : "sk",
-                           rvn(rv)))
-                continue;
-            sign_check(&v, &sv, priv, want, slen);
-            kat_destroy(priv);
-        }
-    }
-    json_decref(root);
+    json_t *res = kat_load(expected);
+    each_vector(&v, prompt, prompt, mldsa_siggen_vec, res);
     json_decref(res);
     kat_vec_free(&v);
 }
@@ -832,44 +826,35 @@ static void test_mldsa_siggen(void **state)
     kat_end(&k);
 }
 
+/* An ACVP ML-DSA sigVer vector. */
+static void mldsa_sigver_vec(struct kat_vec *v, const struct pset *ps, const json_t *g,
+                             const json_t *t, size_t ti, void *ctx)
+{
+    char label[96];
+    struct sigv sv;
+    CK_ULONG pklen, slen;
+    CK_OBJECT_HANDLE pub;
+    (void)ti;
+    (void)ctx;
+    if (!sigv_acvp(v, &sv, ps, g, t, "rnd", label, sizeof(label)))
+        return;
+    unsigned char *pk = kat_vec_hex(v, t, "pk", &pklen),
+                  *sig = kat_vec_hex(v, t, "signature", &slen);
+    if (pk == NULL || sig == NULL)
+        return;
+    CK_RV rv = pqc_key(ps, CKO_PUBLIC_KEY, CKA_VALUE, pk, pklen, 0, &pub);
+    if (!kat_check(v, rv == CKR_OK, "C_CreateObject (pk): %s", rvn(rv)))
+        return;
+    verify_check(v, &sv, pub, sig, slen, kat_passed(t));
+    kat_destroy(pub);
+}
+
 static void test_mldsa_sigver(void **state)
 {
     (void)state;
-    struct kat k;
-    struct kat_vec v = {.k = &k};
-    json_t *root = kat_load(ACVP_DSA_VER), *g, *t;
-    size_t gi, ti;
-    char label[96];
-    kat_begin(&k, "ML-DSA sigVer");
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            struct sigv sv;
-            CK_ULONG pklen, slen;
-            CK_OBJECT_HANDLE pub;
-            kat_vec_start(&v, ACVP_DSA_VER, t);
-            if (!sigv_acvp(&v, &sv, ps, g, t, "rnd", label, sizeof(label)))
-                continue;
-            unsigned char *pk = kat_vec_hex(&v, t, "pk", &pklen),
-                          *sig = kat_vec_hex(&v, t, "signature", &slen);
-            if (pk == NULL || sig == NULL)
-                continue;
-            CK_RV rv = pqc_key(ps, CKO_PUBLIC_KEY, CKA_VALUE, pk, pklen, 0, &pub);
-            if (!kat_check(&v, rv == CKR_OK, "C_CreateObject (pk): %s", rvn(rv)))
-                continue;
-            verify_check(&v, &sv, pub, sig, slen, kat_passed(t));
-            kat_destroy(pub);
-        }
-    }
-    json_decref(root);
-    kat_vec_free(&v);
-    kat_end(&k);
+    run_family("ML-DSA sigVer", ACVP_DSA_VER, ACVP_DSA_VER, mldsa_sigver_vec, NULL);
 }
 
-/* Wycheproof ML-DSA-65 signing (expanded key or seed). */
 static void mldsa_wp_sign(struct kat *k, const char *file, bool seeded)
 {
     static const struct pset *ps = &psets[4]; /* ML-DSA-65 */
@@ -1012,99 +997,83 @@ static bool slow_tests(void)
  * and sk.  By default one vector per parameter set (key generation runs
  * the pairwise test, a signature); all with CRATON_SLOW_TESTS=1.  The
  * expanded sk is also imported and its public half compared. */
+static void slhdsa_keygen_vec(struct kat_vec *v, const struct pset *ps, const json_t *g,
+                              const json_t *t, size_t ti, void *ctx)
+{
+    CK_ULONG pkl, skl;
+    CK_OBJECT_HANDLE priv;
+    (void)g;
+    (void)ctx;
+    if (!kat_mech(v->k, ps->gen, "SLH-DSA key pair generation", 1))
+        return;
+    unsigned char *pk = kat_vec_hex(v, t, "pk", &pkl), *sk = kat_vec_hex(v, t, "sk", &skl);
+    if (pk == NULL || sk == NULL)
+        return;
+    CK_RV rv = pqc_key(ps, CKO_PRIVATE_KEY, CKA_VALUE, sk, skl, K_OPEN, &priv);
+    if (kat_check(v, rv == CKR_OK, "C_CreateObject (sk): %s", rvn(rv))) {
+        check_spki(v, priv, pk, pkl);
+        kat_destroy(priv);
+    }
+    if (ti > 0 && !slow_tests()) {
+        kat_na(v->k, 1, "further SLH-DSA key generations with CRATON_SLOW_TESTS=1");
+        return;
+    }
+    char *seed = malloc(strlen(kat_str(t, "skSeed")) * 3 + 1);
+    assert_non_null(seed);
+    sprintf(seed, "%s%s%s", kat_str(t, "skSeed"), kat_str(t, "skPrf"), kat_str(t, "pkSeed"));
+    keygen_hook(v, ps, "SLHDSA_KEYGEN_SEED", seed, NULL, pk, sk, NULL, 0);
+    free(seed);
+}
+
 static void test_slhdsa_keygen(void **state)
 {
     (void)state;
-    struct kat k;
-    struct kat_vec v = {.k = &k};
-    json_t *root = kat_load(ACVP_SLH_KEYGEN), *g, *t;
-    size_t gi, ti;
-    kat_begin(&k, "SLH-DSA keyGen");
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            CK_ULONG pkl, skl;
-            CK_OBJECT_HANDLE priv;
-            kat_vec_start(&v, ACVP_SLH_KEYGEN, t);
-            if (!kat_mech(&k, ps->gen, "SLH-DSA key pair generation", 1))
-                continue;
-            unsigned char *pk = kat_vec_hex(&v, t, "pk", &pkl),
-                          *sk = kat_vec_hex(&v, t, "sk", &skl);
-            if (pk == NULL || sk == NULL)
-                continue;
-            CK_RV rv = pqc_key(ps, CKO_PRIVATE_KEY, CKA_VALUE, sk, skl, K_OPEN, &priv);
-            if (kat_check(&v, rv == CKR_OK, "C_CreateObject (sk): %s", rvn(rv))) {
-                check_spki(&v, priv, pk, pkl);
-                kat_destroy(priv);
-            }
-            if (ti > 0 && !slow_tests()) {
-                kat_na(&k, 1, "further SLH-DSA key generations with CRATON_SLOW_TESTS=1");
-                continue;
-            }
-            char *seed = malloc(strlen(kat_str(t, "skSeed")) * 3 + 1);
-            assert_non_null(seed);
-            sprintf(seed, "%s%s%s", kat_str(t, "skSeed"), kat_str(t, "skPrf"),
-                    kat_str(t, "pkSeed"));
-            keygen_hook(&v, ps, "SLHDSA_KEYGEN_SEED", seed, NULL, pk, sk, NULL, 0);
-            free(seed);
-        }
-    }
-    json_decref(root);
-    kat_vec_free(&v);
-    kat_end(&k);
+    run_family("SLH-DSA keyGen", ACVP_SLH_KEYGEN, ACVP_SLH_KEYGEN, slhdsa_keygen_vec, NULL);
 }
 
 /* SLH-DSA sigGen: every expected signature verified with the public half
  * of sk (and rejected with a bit flipped: note 2 of the vectors' README);
  * signed by the token for the first vector of each group (all with
- * CRATON_SLOW_TESTS=1). */
+ * CRATON_SLOW_TESTS=1).  ctx: the expected results. */
+static void slhdsa_siggen_vec(struct kat_vec *v, const struct pset *ps, const json_t *g,
+                              const json_t *t, size_t ti, void *ctx)
+{
+    const json_t *res = ctx;
+    char label[96];
+    struct sigv sv;
+    CK_ULONG skl, slen;
+    CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
+    if (!sigv_acvp(v, &sv, ps, g, t, "additionalRandomness", label, sizeof(label)))
+        return;
+    const json_t *r = kat_acvp_result(res, kat_int(g, "tgId"), kat_int(t, "tcId"));
+    unsigned char *sk = kat_vec_hex(v, t, "sk", &skl);
+    unsigned char *want = r != NULL ? kat_vec_hex(v, r, "signature", &slen) : NULL;
+    if (sk == NULL || want == NULL)
+        return;
+    CK_RV rv = pqc_key(ps, CKO_PUBLIC_KEY, CKA_VALUE, sk + skl / 2, skl / 2, 0, &pub);
+    if (kat_check(v, rv == CKR_OK, "C_CreateObject (pk): %s", rvn(rv))) {
+        verify_check(v, &sv, pub, want, slen, true);
+        verify_check(v, &sv, pub, kat_vec_flip(v, want, slen), slen, false);
+    }
+    kat_destroy(pub);
+    if (ti > 0 && !slow_tests()) {
+        kat_na(v->k, 1, "further SLH-DSA signatures with CRATON_SLOW_TESTS=1");
+        return;
+    }
+    rv = pqc_key(ps, CKO_PRIVATE_KEY, CKA_VALUE, sk, skl, 0, &priv);
+    if (kat_check(v, rv == CKR_OK, "C_CreateObject (sk): %s", rvn(rv)))
+        sign_check(v, &sv, priv, want, slen);
+    kat_destroy(priv);
+}
+
 static void test_slhdsa_siggen(void **state)
 {
     (void)state;
     struct kat k;
     struct kat_vec v = {.k = &k};
-    json_t *root = kat_load(ACVP_SLH_SIG "/prompt.json"),
-           *res = kat_load(ACVP_SLH_SIG "/expectedResults.json"), *g, *t;
-    size_t gi, ti;
-    char label[96];
+    json_t *res = kat_load(ACVP_SLH_SIG "/expectedResults.json");
     kat_begin(&k, "SLH-DSA sigGen+sigVer");
-    json_array_foreach(json_object_get(root, "testGroups"), gi, g)
-    {
-        const struct pset *ps = pset_find(kat_str(g, "parameterSet"));
-        assert_non_null(ps);
-        json_array_foreach(json_object_get(g, "tests"), ti, t)
-        {
-            struct sigv sv;
-            CK_ULONG skl, slen;
-            CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
-            kat_vec_start(&v, ACVP_SLH_SIG, t);
-            if (!sigv_acvp(&v, &sv, ps, g, t, "additionalRandomness", label, sizeof(label)))
-                continue;
-            const json_t *r = kat_acvp_result(res, kat_int(g, "tgId"), kat_int(t, "tcId"));
-            unsigned char *sk = kat_vec_hex(&v, t, "sk", &skl);
-            unsigned char *want = r != NULL ? kat_vec_hex(&v, r, "signature", &slen) : NULL;
-            if (sk == NULL || want == NULL)
-                continue;
-            CK_RV rv = pqc_key(ps, CKO_PUBLIC_KEY, CKA_VALUE, sk + skl / 2, skl / 2, 0, &pub);
-            if (kat_check(&v, rv == CKR_OK, "C_CreateObject (pk): %s", rvn(rv))) {
-                verify_check(&v, &sv, pub, want, slen, true);
-                verify_check(&v, &sv, pub, kat_vec_flip(&v, want, slen), slen, false);
-            }
-            kat_destroy(pub);
-            if (ti > 0 && !slow_tests()) {
-                kat_na(&k, 1, "further SLH-DSA signatures with CRATON_SLOW_TESTS=1");
-                continue;
-            }
-            rv = pqc_key(ps, CKO_PRIVATE_KEY, CKA_VALUE, sk, skl, 0, &priv);
-            if (kat_check(&v, rv == CKR_OK, "C_CreateObject (sk): %s", rvn(rv)))
-                sign_check(&v, &sv, priv, want, slen);
-            kat_destroy(priv);
-        }
-    }
-    json_decref(root);
+    each_vector(&v, ACVP_SLH_SIG "/prompt.json", ACVP_SLH_SIG, slhdsa_siggen_vec, res);
     json_decref(res);
     kat_vec_free(&v);
     kat_end(&k);

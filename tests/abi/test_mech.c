@@ -8,49 +8,17 @@
  * OpenSSL (linked into the test) computes the expected values.
  */
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <time.h>
 
-#include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "abi_util.h"
-
-#define SO_PIN   "12345678"
-#define USER_PIN "87654321"
-#define LEN(s)   ((CK_ULONG)(sizeof(s) - 1))
-#define PIN(s)   (CK_UTF8CHAR_PTR)(s), LEN(s)
-#define N(a)     ((CK_ULONG)(sizeof(a) / sizeof((a)[0])))
+#include "mech_util.h"
 
 #define CFG_DEFAULT ABI_FAST_CONFIG
 #define CFG_WEAK    ABI_FAST_CONFIG "[algorithms]\nallow_weak_rsa = true\n"
 #define CFG_FIPS    ABI_FAST_CONFIG "[algorithms]\nfips_approved_only = true\n"
 
-/* A call's return value, named in the failure message. */
-#define RV(call, want)                                                                   \
-    do {                                                                                 \
-        CK_RV rv_ = (call);                                                              \
-        if (rv_ != (CK_RV)(want))                                                        \
-            fail_msg("%s: got 0x%lx, want %s (0x%lx)", #call, (unsigned long)rv_, #want, \
-                     (unsigned long)(want));                                             \
-    } while (0)
-#define OK(call) RV(call, CKR_OK)
-#define EQ(a, b) assert_int_equal((a), (b))
-
-// clang-format off
-#define MECH(m, p)     {(m), (void *)(p), (CK_ULONG)sizeof(*(p))}
-#define MECH0(m)       {(m), NULL, 0}
-#define A_BUF(t, p, n) {(t), (void *)(p), (CK_ULONG)(n)}
-#define A_VAR(t, v)    {(t), (void *)&(v), (CK_ULONG)sizeof(v)}
-#define A_BOOL(t, b)   {(t), (b) ? &yes : &no, (CK_ULONG)sizeof(CK_BBOOL)}
-// clang-format on
-
-static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-static CK_OBJECT_CLASS c_secret = CKO_SECRET_KEY, c_pub = CKO_PUBLIC_KEY, c_priv = CKO_PRIVATE_KEY;
+static CK_OBJECT_CLASS c_pub = CKO_PUBLIC_KEY, c_priv = CKO_PRIVATE_KEY;
 static CK_KEY_TYPE k_ec = CKK_EC;
 
 static const CK_BYTE AES_KEY[32] = {
@@ -79,85 +47,13 @@ static const CK_BYTE SHA256_ABC[32] = {
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static struct abi A, tmpl;
-static CK_FUNCTION_LIST_3_2 *f;
-static CK_UTF8CHAR token_label[32] = "Mechanisms ABI                  ";
+/* A store whose token has a user PIN, made once (group_setup) and copied by
+ * every test (setup_cfg). */
+MECH_FIXTURE(CFG_DEFAULT, "Mechanisms ABI                  ")
 
-/* A store whose token has a user PIN, made once and copied by every test
- * (spares the PBKDF2 runs of C_InitToken / C_InitPIN). */
-static int group_setup(void **state)
-{
-    (void)state;
-    CK_SESSION_HANDLE s;
-    if (abi_scratch(&tmpl, CFG_DEFAULT) != 0 || abi_open(&tmpl) != 0)
-        return -1;
-    CK_FUNCTION_LIST_3_2 *t = tmpl.f;
-    int r = t->C_Initialize(NULL) == CKR_OK &&
-                    t->C_InitToken(0, PIN(SO_PIN), token_label) == CKR_OK &&
-                    t->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) ==
-                        CKR_OK &&
-                    t->C_Login(s, CKU_SO, PIN(SO_PIN)) == CKR_OK &&
-                    t->C_InitPIN(s, PIN(USER_PIN)) == CKR_OK && t->C_Finalize(NULL) == CKR_OK
-                ? 0
-                : -1;
-    abi_close(&tmpl);
-    return r;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    abi_rm_scratch(&tmpl);
-    return 0;
-}
-
-/* A fresh scratch directory with config cfg and a copy of the template's
- * store; the module loaded, not initialised. */
-static int setup_cfg(const char *cfg)
-{
-    char cmd[3 * PATH_MAX + 128];
-    memset(&A, 0, sizeof(A));
-    if (abi_scratch(&A, cfg) != 0)
-        return -1;
-    snprintf(cmd, sizeof(cmd),
-             "cp -a '%s/craton_hsm_store' '%s/' && rm -f '%s/craton_hsm_store/%s'", tmpl.dir, A.dir,
-             A.dir, "craton_hsm.lock");
-    if (system(cmd) != 0 || abi_open(&A) != 0) {
-        abi_close(&A);
-        return -1;
-    }
-    f = A.f;
-    return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return setup_cfg(CFG_DEFAULT);
-}
-
-static int setup_weak(void **state)
-{
-    (void)state;
-    return setup_cfg(CFG_WEAK);
-}
-
-static int setup_fips(void **state)
-{
-    (void)state;
-    return setup_cfg(CFG_FIPS);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (f != NULL)
-        f->C_Finalize(NULL);
-    abi_close(&A);
-    abi_rm_scratch(&A);
-    f = NULL;
-    return 0;
-}
+MECH_SETUP(setup, CFG_DEFAULT)
+MECH_SETUP(setup_weak, CFG_WEAK)
+MECH_SETUP(setup_fips, CFG_FIPS)
 
 static void boot(void)
 {
@@ -167,11 +63,7 @@ static void boot(void)
 /* A R/W session on slot 0, the user logged in when login. */
 static CK_SESSION_HANDLE open_s(bool login)
 {
-    CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
-    OK(f->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h));
-    if (login)
-        OK(f->C_Login(h, CKU_USER, PIN(USER_PIN)));
-    return h;
+    return mech_session(f, login);
 }
 
 /* ---- objects and OpenSSL ------------------------------------------------ */
@@ -180,14 +72,7 @@ static CK_SESSION_HANDLE open_s(bool login)
 static CK_OBJECT_HANDLE secret(CK_SESSION_HANDLE s, CK_KEY_TYPE kt, const void *v, CK_ULONG n,
                                const CK_ATTRIBUTE *extra, CK_ULONG nextra)
 {
-    CK_ATTRIBUTE t[16] = {A_VAR(CKA_CLASS, c_secret), A_VAR(CKA_KEY_TYPE, kt),
-                          A_BOOL(CKA_TOKEN, false), A_BUF(CKA_VALUE, v, n)};
-    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-    assert_true(nextra <= 12);
-    for (CK_ULONG i = 0; i < nextra; i++)
-        t[4 + i] = extra[i];
-    OK(f->C_CreateObject(s, t, 4 + nextra, &h));
-    return h;
+    return mech_secret(f, s, kt, v, n, extra, nextra);
 }
 
 /* The RFC 6979 P-256 key pair as session objects (the private half
@@ -222,25 +107,6 @@ static size_t ossl_digest(const char *name, const void *data, size_t n, unsigned
     return len;
 }
 
-/* OpenSSL's cipher name (enc 1 / 0) of in, padding on or off; the output
- * length. */
-static size_t ossl_cipher(const char *name, const unsigned char *key, const unsigned char *iv,
-                          bool pad, int enc, const unsigned char *in, size_t n, unsigned char *out)
-{
-    EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
-    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int a = 0, b = 0;
-    assert_non_null(c);
-    assert_non_null(x);
-    EQ(EVP_CipherInit_ex2(x, c, key, iv, enc, NULL), 1);
-    EVP_CIPHER_CTX_set_padding(x, pad ? 1 : 0);
-    EQ(EVP_CipherUpdate(x, out, &a, in, (int)n), 1);
-    EQ(EVP_CipherFinal_ex(x, out + a, &b), 1);
-    EVP_CIPHER_CTX_free(x);
-    EVP_CIPHER_free(c);
-    return (size_t)(a + b);
-}
-
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
     for (size_t i = 0; i < n; i++)
@@ -264,22 +130,6 @@ static CK_MECHANISM_TYPE *mech_list(CK_ULONG *n)
     OK(f->C_GetMechanismList(0, list, n));
     EQ(*n, count);
     return list;
-}
-
-static bool in_list(const CK_MECHANISM_TYPE *list, CK_ULONG n, CK_MECHANISM_TYPE m)
-{
-    for (CK_ULONG i = 0; i < n; i++)
-        if (list[i] == m)
-            return true;
-    return false;
-}
-
-static CK_MECHANISM_INFO info_of(CK_MECHANISM_TYPE m)
-{
-    CK_MECHANISM_INFO info;
-    memset(&info, 0, sizeof(info));
-    OK(f->C_GetMechanismInfo(0, m, &info));
-    return info;
 }
 
 static void test_mech_list_info(void **state)
@@ -309,7 +159,7 @@ static void test_mech_list_info(void **state)
                 fail_msg("mechanism 0x%lx listed twice", list[i]);
     }
     for (size_t i = 0; i < N(required); i++)
-        if (!in_list(list, n, required[i]))
+        if (!mech_in_list(list, n, required[i]))
             fail_msg("mechanism 0x%lx not listed", required[i]);
     free(list);
     RV(f->C_GetMechanismInfo(0, CKM_DES_ECB, &info), CKR_MECHANISM_INVALID);
@@ -321,7 +171,7 @@ static void test_mech_list_info(void **state)
     static const CK_MECHANISM_TYPE rsa[] = {CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_RSA_PKCS,
                                             CKM_RSA_PKCS_OAEP, CKM_SHA256_RSA_PKCS_PSS};
     for (size_t i = 0; i < N(rsa); i++) {
-        info = info_of(rsa[i]);
+        info = mech_info(f, rsa[i]);
         EQ(info.ulMinKeySize, 2048);
         assert_true(info.ulMaxKeySize >= 4096);
     }
@@ -329,32 +179,32 @@ static void test_mech_list_info(void **state)
     static const CK_MECHANISM_TYPE aes[] = {CKM_AES_CBC, CKM_AES_GCM, CKM_AES_KEY_GEN,
                                             CKM_AES_KEY_WRAP, CKM_AES_CMAC};
     for (size_t i = 0; i < N(aes); i++) {
-        info = info_of(aes[i]);
+        info = mech_info(f, aes[i]);
         EQ(info.ulMinKeySize, 16);
         EQ(info.ulMaxKeySize, 32);
     }
-    info = info_of(CKM_AES_CBC);
+    info = mech_info(f, CKM_AES_CBC);
     assert_true((info.flags & (CKF_ENCRYPT | CKF_DECRYPT)) == (CKF_ENCRYPT | CKF_DECRYPT));
     assert_false(info.flags & CKF_SIGN);
-    info = info_of(CKM_SHA256);
+    info = mech_info(f, CKM_SHA256);
     assert_true(info.flags & CKF_DIGEST);
     /* SHA-1 signatures: verification only (allow_sha1_signing = false). */
-    info = info_of(CKM_SHA1_RSA_PKCS);
+    info = mech_info(f, CKM_SHA1_RSA_PKCS);
     assert_false(info.flags & CKF_SIGN);
     assert_true(info.flags & CKF_VERIFY);
-    info = info_of(CKM_ECDSA_SHA1);
+    info = mech_info(f, CKM_ECDSA_SHA1);
     assert_false(info.flags & CKF_SIGN);
     assert_true(info.flags & CKF_VERIFY);
-    info = info_of(CKM_ECDSA);
+    info = mech_info(f, CKM_ECDSA);
     assert_true((info.flags & (CKF_SIGN | CKF_VERIFY | CKF_EC_OID)) ==
                 (CKF_SIGN | CKF_VERIFY | CKF_EC_OID));
-    info = info_of(CKM_EC_KEY_PAIR_GEN);
+    info = mech_info(f, CKM_EC_KEY_PAIR_GEN);
     assert_true(info.flags & CKF_GENERATE_KEY_PAIR);
-    info = info_of(CKM_ECDH1_DERIVE);
+    info = mech_info(f, CKM_ECDH1_DERIVE);
     assert_true(info.flags & CKF_DERIVE);
-    info = info_of(CKM_PKCS5_PBKD2);
+    info = mech_info(f, CKM_PKCS5_PBKD2);
     assert_true(info.flags & CKF_GENERATE);
-    info = info_of(CKM_AES_GCM);
+    info = mech_info(f, CKM_AES_GCM);
     assert_true(info.flags & CKF_MESSAGE_ENCRYPT);
 }
 
@@ -365,10 +215,10 @@ static void test_mech_info_weak_rsa(void **state)
     static const CK_MECHANISM_TYPE rsa[] = {CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_RSA_PKCS,
                                             CKM_RSA_PKCS_OAEP, CKM_SHA256_RSA_PKCS};
     for (size_t i = 0; i < N(rsa); i++)
-        EQ(info_of(rsa[i]).ulMinKeySize, 1024);
+        EQ(mech_info(f, rsa[i]).ulMinKeySize, 1024);
     /* Other policy is unchanged. */
-    assert_false(info_of(CKM_SHA1_RSA_PKCS).flags & CKF_SIGN);
-    EQ(info_of(CKM_AES_CBC).ulMinKeySize, 16);
+    assert_false(mech_info(f, CKM_SHA1_RSA_PKCS).flags & CKF_SIGN);
+    EQ(mech_info(f, CKM_AES_CBC).ulMinKeySize, 16);
 }
 
 static void test_mech_list_fips(void **state)
@@ -383,12 +233,12 @@ static void test_mech_list_fips(void **state)
     boot();
     CK_MECHANISM_TYPE *list = mech_list(&n);
     for (size_t i = 0; i < N(absent); i++) {
-        if (in_list(list, n, absent[i]))
+        if (mech_in_list(list, n, absent[i]))
             fail_msg("mechanism 0x%lx listed in approved-only mode", absent[i]);
         RV(f->C_GetMechanismInfo(0, absent[i], &info), CKR_MECHANISM_INVALID);
     }
     for (size_t i = 0; i < N(present); i++)
-        if (!in_list(list, n, present[i]))
+        if (!mech_in_list(list, n, present[i]))
             fail_msg("mechanism 0x%lx not listed in approved-only mode", present[i]);
     free(list);
     /* Not usable either. */
@@ -489,7 +339,7 @@ static void test_digest_all_mechanisms(void **state)
     CK_MECHANISM_TYPE *list = mech_list(&n);
     fill(data, sizeof(data), 1);
     for (CK_ULONG i = 0; i < n; i++) {
-        if (!(info_of(list[i]).flags & CKF_DIGEST))
+        if (!(mech_info(f, list[i]).flags & CKF_DIGEST))
             continue;
         const char *name = NULL;
         for (size_t j = 0; j < N(digests); j++)
@@ -865,7 +715,7 @@ static void test_dual_function(void **state)
     CK_ATTRIBUTE use[] = {A_BOOL(CKA_ENCRYPT, true), A_BOOL(CKA_DECRYPT, true)};
     CK_OBJECT_HANDLE k = secret(s, CKK_AES, AES_KEY, 32, use, 2);
     fill(pt, sizeof(pt), 4);
-    EQ(ossl_cipher("AES-256-CBC", AES_KEY, IV16, false, 1, pt, sizeof(pt), want_ct), 96);
+    EQ(mech_ossl_cipher("AES-256-CBC", AES_KEY, IV16, false, 1, pt, sizeof(pt), want_ct), 96);
     ossl_digest("SHA2-256", pt, sizeof(pt), want_md);
 
     /* Both operations must be active. */

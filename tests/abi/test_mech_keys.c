@@ -6,13 +6,6 @@
  * X25519, HKDF, PBKDF2, the 3.0 message functions and 3.2's
  * C_VerifySignature.  Life-cycle and policy rules are in test_mech.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -21,35 +14,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "abi_util.h"
+#include "mech_util.h"
 
-#define SO_PIN   "12345678"
-#define USER_PIN "87654321"
-#define LEN(s)   ((CK_ULONG)(sizeof(s) - 1))
-#define PIN(s)   (CK_UTF8CHAR_PTR)(s), LEN(s)
-#define N(a)     ((CK_ULONG)(sizeof(a) / sizeof((a)[0])))
+#define OSSL(x) EQ((x), 1)
 
-/* A call's return value, named in the failure message. */
-#define RV(call, want)                                                                   \
-    do {                                                                                 \
-        CK_RV rv_ = (call);                                                              \
-        if (rv_ != (CK_RV)(want))                                                        \
-            fail_msg("%s: got 0x%lx, want %s (0x%lx)", #call, (unsigned long)rv_, #want, \
-                     (unsigned long)(want));                                             \
-    } while (0)
-#define OK(call) RV(call, CKR_OK)
-#define EQ(a, b) assert_int_equal((a), (b))
-#define OSSL(x)  EQ((x), 1)
-
-// clang-format off
-#define MECH(m, p)     {(m), (void *)(p), (CK_ULONG)sizeof(*(p))}
-#define MECH0(m)       {(m), NULL, 0}
-#define A_BUF(t, p, n) {(t), (void *)(p), (CK_ULONG)(n)}
-#define A_VAR(t, v)    {(t), (void *)&(v), (CK_ULONG)sizeof(v)}
-#define A_BOOL(t, b)   {(t), (b) ? &yes : &no, (CK_ULONG)sizeof(CK_BBOOL)}
-// clang-format on
-
-static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 static CK_OBJECT_CLASS c_secret = CKO_SECRET_KEY;
 static CK_KEY_TYPE k_generic = CKK_GENERIC_SECRET;
 
@@ -71,71 +39,20 @@ static const CK_BYTE OID_BRAINPOOL256[] = {0x06, 0x09, 0x2b, 0x24, 0x03, 0x03,
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static struct abi A, tmpl;
-static CK_FUNCTION_LIST_3_2 *f;
+/* A store whose token has a user PIN, made once (group_setup) and copied by
+ * every test (setup). */
+MECH_FIXTURE(ABI_FAST_CONFIG, "Mechanism keys ABI              ")
+
 static CK_SESSION_HANDLE S; /* the test's R/W session, user logged in */
-static CK_UTF8CHAR token_label[32] = "Mechanism keys ABI              ";
-
-/* A store whose token has a user PIN, made once and copied by every test. */
-static int group_setup(void **state)
-{
-    (void)state;
-    CK_SESSION_HANDLE s;
-    if (abi_scratch(&tmpl, ABI_FAST_CONFIG) != 0 || abi_open(&tmpl) != 0)
-        return -1;
-    CK_FUNCTION_LIST_3_2 *t = tmpl.f;
-    int r = t->C_Initialize(NULL) == CKR_OK &&
-                    t->C_InitToken(0, PIN(SO_PIN), token_label) == CKR_OK &&
-                    t->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) ==
-                        CKR_OK &&
-                    t->C_Login(s, CKU_SO, PIN(SO_PIN)) == CKR_OK &&
-                    t->C_InitPIN(s, PIN(USER_PIN)) == CKR_OK && t->C_Finalize(NULL) == CKR_OK
-                ? 0
-                : -1;
-    abi_close(&tmpl);
-    return r;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    abi_rm_scratch(&tmpl);
-    return 0;
-}
 
 /* A copy of the template's store in a fresh scratch directory, the module
  * initialised and S a logged-in R/W session. */
 static int setup(void **state)
 {
     (void)state;
-    char cmd[3 * PATH_MAX + 128];
-    memset(&A, 0, sizeof(A));
-    if (abi_scratch(&A, ABI_FAST_CONFIG) != 0)
+    if (setup_cfg(ABI_FAST_CONFIG) != 0 || f->C_Initialize(NULL) != CKR_OK)
         return -1;
-    snprintf(cmd, sizeof(cmd),
-             "cp -a '%s/craton_hsm_store' '%s/' && rm -f '%s/craton_hsm_store/%s'", tmpl.dir, A.dir,
-             A.dir, "craton_hsm.lock");
-    if (system(cmd) != 0 || abi_open(&A) != 0) {
-        abi_close(&A);
-        return -1;
-    }
-    f = A.f;
-    S = CK_INVALID_HANDLE;
-    if (f->C_Initialize(NULL) != CKR_OK ||
-        f->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &S) != CKR_OK ||
-        f->C_Login(S, CKU_USER, PIN(USER_PIN)) != CKR_OK)
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (f != NULL)
-        f->C_Finalize(NULL);
-    abi_close(&A);
-    abi_rm_scratch(&A);
-    f = NULL;
+    S = mech_session(f, true);
     return 0;
 }
 
@@ -145,35 +62,18 @@ static int teardown(void **state)
 static CK_OBJECT_HANDLE secret(CK_KEY_TYPE kt, const void *v, CK_ULONG n, const CK_ATTRIBUTE *extra,
                                CK_ULONG nextra)
 {
-    CK_ATTRIBUTE t[16] = {A_VAR(CKA_CLASS, c_secret), A_VAR(CKA_KEY_TYPE, kt),
-                          A_BOOL(CKA_TOKEN, false), A_BUF(CKA_VALUE, v, n)};
-    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-    assert_true(nextra <= 12);
-    for (CK_ULONG i = 0; i < nextra; i++)
-        t[4 + i] = extra[i];
-    OK(f->C_CreateObject(S, t, 4 + nextra, &h));
-    return h;
+    return mech_secret(f, S, kt, v, n, extra, nextra);
 }
 
 /* Attribute type of h into a malloc'ed buffer (the caller frees). */
 static unsigned char *attr(CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, CK_ULONG *len)
 {
-    CK_ATTRIBUTE a = {type, NULL, 0};
-    OK(f->C_GetAttributeValue(S, h, &a, 1));
-    assert_true(a.ulValueLen != CK_UNAVAILABLE_INFORMATION);
-    a.pValue = malloc(a.ulValueLen + 1);
-    assert_non_null(a.pValue);
-    OK(f->C_GetAttributeValue(S, h, &a, 1));
-    *len = a.ulValueLen;
-    return a.pValue;
+    return mech_attr(f, S, h, type, len);
 }
 
 static CK_ULONG attr_ulong(CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
 {
-    CK_ULONG v = 0;
-    CK_ATTRIBUTE a = {type, &v, sizeof(v)};
-    OK(f->C_GetAttributeValue(S, h, &a, 1));
-    return v;
+    return mech_ulong(f, S, h, type);
 }
 
 /* CKA_VALUE of h equals want[0..n). */
@@ -292,25 +192,6 @@ static void fill(unsigned char *p, size_t n, unsigned seed)
 }
 
 /* ---- OpenSSL ------------------------------------------------------------ */
-
-/* name (enc 1 / 0) of in with padding pad; the output's length. */
-static size_t ossl_cipher(const char *name, const unsigned char *key, const unsigned char *iv,
-                          bool pad, int enc, const unsigned char *in, size_t n, unsigned char *out)
-{
-    EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
-    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int a = 0, b = 0;
-    assert_non_null(c);
-    assert_non_null(x);
-    EVP_CIPHER_CTX_set_flags(x, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-    OSSL(EVP_CipherInit_ex2(x, c, key, iv, enc, NULL));
-    EVP_CIPHER_CTX_set_padding(x, pad ? 1 : 0);
-    OSSL(EVP_CipherUpdate(x, out, &a, in, (int)n));
-    OSSL(EVP_CipherFinal_ex(x, out + a, &b));
-    EVP_CIPHER_CTX_free(x);
-    EVP_CIPHER_free(c);
-    return (size_t)(a + b);
-}
 
 /* AES-256-GCM encryption with a 12-byte IV and a 16-byte tag. */
 static void ossl_gcm(const unsigned char *key, const unsigned char *iv, const unsigned char *aad,
@@ -459,7 +340,7 @@ static void test_aes_cbc_pad(void **state)
     CK_ATTRIBUTE use[] = {A_BOOL(CKA_ENCRYPT, true), A_BOOL(CKA_DECRYPT, true)};
     CK_OBJECT_HANDLE k = secret(CKK_AES, AES_KEY, 32, use, 2);
     fill(pt, sizeof(pt), 2);
-    EQ(ossl_cipher("AES-256-CBC", AES_KEY, IV16, true, 1, pt, sizeof(pt), want), 112);
+    EQ(mech_ossl_cipher("AES-256-CBC", AES_KEY, IV16, true, 1, pt, sizeof(pt), want), 112);
     EQ(crypt_parts(true, &m, k, pt, sizeof(pt), odd, N(odd), ct, sizeof(ct)), 112);
     assert_memory_equal(ct, want, 112);
     EQ(crypt_one(true, &m, k, pt, sizeof(pt), ct, sizeof(ct)), 112);
@@ -560,7 +441,7 @@ static void test_aes_ctr(void **state)
     memcpy(p.cb, IV16, 16);
     p.cb[15] = 0xfe; /* the counter carries into the next byte */
     fill(pt, sizeof(pt), 5);
-    EQ(ossl_cipher("AES-256-CTR", AES_KEY, p.cb, false, 1, pt, sizeof(pt), want), sizeof(pt));
+    EQ(mech_ossl_cipher("AES-256-CTR", AES_KEY, p.cb, false, 1, pt, sizeof(pt), want), sizeof(pt));
     EQ(crypt_one(true, &m, k, pt, sizeof(pt), ct, sizeof(ct)), sizeof(pt));
     assert_memory_equal(ct, want, sizeof(pt));
     EQ(crypt_parts(true, &m, k, pt, sizeof(pt), odd, N(odd), ct, sizeof(ct)), sizeof(pt));
@@ -586,7 +467,7 @@ static void test_des3_cbc(void **state)
     CK_OBJECT_HANDLE k = secret(CKK_DES3, key, sizeof(key), use, 2);
     memcpy(iv, IV16, 8);
     fill(pt, sizeof(pt), 6);
-    EQ(ossl_cipher("DES-EDE3-CBC", key, iv, false, 1, pt, sizeof(pt), want), sizeof(pt));
+    EQ(mech_ossl_cipher("DES-EDE3-CBC", key, iv, false, 1, pt, sizeof(pt), want), sizeof(pt));
     EQ(crypt_one(true, &m, k, pt, sizeof(pt), ct, sizeof(ct)), sizeof(pt));
     assert_memory_equal(ct, want, sizeof(pt));
     EQ(crypt_parts(true, &m, k, pt, sizeof(pt), odd, N(odd), ct, sizeof(ct)), sizeof(pt));
@@ -621,7 +502,7 @@ static void test_generate_aes(void **state)
     EQ(n, 32);
     assert_memory_not_equal(v1, v2, 32);
     fill(pt, sizeof(pt), 7);
-    EQ(ossl_cipher("AES-256-ECB", v1, NULL, false, 1, pt, sizeof(pt), want), 32);
+    EQ(mech_ossl_cipher("AES-256-ECB", v1, NULL, false, 1, pt, sizeof(pt), want), 32);
     EQ(crypt_one(true, &ecb, k1, pt, sizeof(pt), ct, sizeof(ct)), 32);
     assert_memory_equal(ct, want, 32);
     free(v1);
@@ -671,7 +552,8 @@ static void test_wrap_unwrap(void **state)
     len = sizeof(wrapped);
     OK(f->C_WrapKey(S, &kwp, kek, g, wrapped, &len));
     EQ(len, 32);
-    EQ(ossl_cipher("AES-256-WRAP-PAD", AES_KEY, NULL, false, 1, gsecret, sizeof(gsecret), want),
+    EQ(mech_ossl_cipher("AES-256-WRAP-PAD", AES_KEY, NULL, false, 1, gsecret, sizeof(gsecret),
+                        want),
        32);
     assert_memory_equal(wrapped, want, 32);
     OK(f->C_UnwrapKey(S, &kwp, kek, wrapped, len, tg, N(tg), &h));
@@ -684,7 +566,7 @@ static void test_wrap_unwrap(void **state)
     len = sizeof(wrapped);
     OK(f->C_WrapKey(S, &kw, kek, a, wrapped, &len));
     EQ(len, 24);
-    EQ(ossl_cipher("AES-256-WRAP", AES_KEY, NULL, false, 1, aes16, sizeof(aes16), want), 24);
+    EQ(mech_ossl_cipher("AES-256-WRAP", AES_KEY, NULL, false, 1, aes16, sizeof(aes16), want), 24);
     assert_memory_equal(wrapped, want, 24);
     OK(f->C_UnwrapKey(S, &kw, kek, wrapped, len, ta, N(ta), &h));
     want_value(h, aes16, sizeof(aes16));

@@ -10,53 +10,21 @@
  * OpenSSL 3.5 (linked into the test) checks the results independently:
  * signatures verified, ML-KEM and X-Wing secrets recomputed.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "abi_util.h"
+#include "mech_util.h"
 #include "craton/pkcs11_craton.h"
-
-#define SO_PIN   "12345678"
-#define USER_PIN "87654321"
-#define LEN(s)   ((CK_ULONG)(sizeof(s) - 1))
-#define PIN(s)   (CK_UTF8CHAR_PTR)(s), LEN(s)
-#define N(a)     ((CK_ULONG)(sizeof(a) / sizeof((a)[0])))
 
 #define CFG_DEFAULT ABI_FAST_CONFIG
 #define CFG_VENDOR  ABI_FAST_CONFIG "[algorithms]\ncraton_vendor_pqc = true\n"
 #define CFG_NOPQC   ABI_FAST_CONFIG "[algorithms]\nenable_pqc = false\n"
 
-#define RV(call, want)                                                                   \
-    do {                                                                                 \
-        CK_RV rv_ = (call);                                                              \
-        if (rv_ != (CK_RV)(want))                                                        \
-            fail_msg("%s: got 0x%lx, want %s (0x%lx)", #call, (unsigned long)rv_, #want, \
-                     (unsigned long)(want));                                             \
-    } while (0)
-#define OK(call) RV(call, CKR_OK)
-#define EQ(a, b) assert_int_equal((a), (b))
-
-// clang-format off
-#define MECH(m, p)     {(m), (void *)(p), (CK_ULONG)sizeof(*(p))}
-#define MECH0(m)       {(m), NULL, 0}
-#define A_BUF(t, p, n) {(t), (void *)(p), (CK_ULONG)(n)}
-#define A_VAR(t, v)    {(t), (void *)&(v), (CK_ULONG)sizeof(v)}
-#define A_BOOL(t, b)   {(t), (b) ? &yes : &no, (CK_ULONG)sizeof(CK_BBOOL)}
-// clang-format on
-
 #define SIG_MAX 50000 /* SLH-DSA-*-256f: 49856 bytes */
 
-static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 static CK_OBJECT_CLASS c_secret = CKO_SECRET_KEY, c_pub = CKO_PUBLIC_KEY;
 static CK_KEY_TYPE k_generic = CKK_GENERIC_SECRET, k_aes = CKK_AES;
 static const CK_BYTE P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
@@ -142,90 +110,17 @@ static const CK_MECHANISM_TYPE hybrid_mechs[] = {CKM_CRATON_XWING, CKM_CRATON_ML
 
 /* ---- fixture (as test_mech.c: a store with a user PIN, copied per test) --- */
 
-static struct abi A, tmpl;
-static CK_FUNCTION_LIST_3_2 *f;
-static CK_UTF8CHAR token_label[32] = "PQC mechanisms ABI              ";
+MECH_FIXTURE(CFG_DEFAULT, "PQC mechanisms ABI              ")
 
-static int group_setup(void **state)
-{
-    (void)state;
-    CK_SESSION_HANDLE s;
-    if (abi_scratch(&tmpl, CFG_DEFAULT) != 0 || abi_open(&tmpl) != 0)
-        return -1;
-    CK_FUNCTION_LIST_3_2 *t = tmpl.f;
-    int r = t->C_Initialize(NULL) == CKR_OK &&
-                    t->C_InitToken(0, PIN(SO_PIN), token_label) == CKR_OK &&
-                    t->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) ==
-                        CKR_OK &&
-                    t->C_Login(s, CKU_SO, PIN(SO_PIN)) == CKR_OK &&
-                    t->C_InitPIN(s, PIN(USER_PIN)) == CKR_OK && t->C_Finalize(NULL) == CKR_OK
-                ? 0
-                : -1;
-    abi_close(&tmpl);
-    return r;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    abi_rm_scratch(&tmpl);
-    return 0;
-}
-
-static int setup_cfg(const char *cfg)
-{
-    char cmd[3 * PATH_MAX + 128];
-    memset(&A, 0, sizeof(A));
-    if (abi_scratch(&A, cfg) != 0)
-        return -1;
-    snprintf(cmd, sizeof(cmd),
-             "cp -a '%s/craton_hsm_store' '%s/' && rm -f '%s/craton_hsm_store/%s'", tmpl.dir, A.dir,
-             A.dir, "craton_hsm.lock");
-    if (system(cmd) != 0 || abi_open(&A) != 0) {
-        abi_close(&A);
-        return -1;
-    }
-    f = A.f;
-    return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return setup_cfg(CFG_DEFAULT);
-}
-
-static int setup_vendor(void **state)
-{
-    (void)state;
-    return setup_cfg(CFG_VENDOR);
-}
-
-static int setup_nopqc(void **state)
-{
-    (void)state;
-    return setup_cfg(CFG_NOPQC);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (f != NULL)
-        f->C_Finalize(NULL);
-    abi_close(&A);
-    abi_rm_scratch(&A);
-    f = NULL;
-    return 0;
-}
+MECH_SETUP(setup, CFG_DEFAULT)
+MECH_SETUP(setup_vendor, CFG_VENDOR)
+MECH_SETUP(setup_nopqc, CFG_NOPQC)
 
 /* C_Initialize and a R/W user session on slot 0. */
 static CK_SESSION_HANDLE boot(void)
 {
-    CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
     OK(f->C_Initialize(NULL));
-    OK(f->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h));
-    OK(f->C_Login(h, CKU_USER, PIN(USER_PIN)));
-    return h;
+    return mech_session(f, true);
 }
 
 static bool slow_tests(void)
@@ -235,28 +130,6 @@ static bool slow_tests(void)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Attribute type of h into a malloc'ed buffer (*len bytes). */
-static unsigned char *get_attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
-                               CK_ULONG *len)
-{
-    CK_ATTRIBUTE a = {type, NULL, 0};
-    OK(f->C_GetAttributeValue(s, h, &a, 1));
-    assert_true(a.ulValueLen != CK_UNAVAILABLE_INFORMATION);
-    a.pValue = malloc(a.ulValueLen + 1);
-    assert_non_null(a.pValue);
-    OK(f->C_GetAttributeValue(s, h, &a, 1));
-    *len = a.ulValueLen;
-    return a.pValue;
-}
-
-static CK_ULONG get_ulong(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
-{
-    CK_ULONG v = 0;
-    CK_ATTRIBUTE a = {type, &v, sizeof(v)};
-    OK(f->C_GetAttributeValue(s, h, &a, 1));
-    return v;
-}
 
 /* The number of objects the session sees. */
 static CK_ULONG count_objects(CK_SESSION_HANDLE s)
@@ -347,7 +220,7 @@ static void value_is(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, const unsigned c
                      CK_ULONG n)
 {
     CK_ULONG len;
-    unsigned char *v = get_attr(s, key, CKA_VALUE, &len);
+    unsigned char *v = mech_attr(f, s, key, CKA_VALUE, &len);
     EQ(len, n);
     assert_memory_equal(v, want, n);
     free(v);
@@ -374,7 +247,7 @@ static EVP_PKEY *ossl_key(const char *name, bool priv, const unsigned char *v, s
 static EVP_PKEY *ossl_of(CK_SESSION_HANDLE s, const struct pset *ps, CK_OBJECT_HANDLE h, bool priv)
 {
     CK_ULONG len;
-    unsigned char *v = get_attr(s, h, CKA_VALUE, &len);
+    unsigned char *v = mech_attr(f, s, h, CKA_VALUE, &len);
     EQ(len, priv ? ps->sk : ps->pk);
     EVP_PKEY *k = ossl_key(ps->ossl, priv, v, len);
     OPENSSL_cleanse(v, len);
@@ -431,24 +304,6 @@ static CK_MECHANISM_TYPE *mech_list(CK_ULONG *n)
     return list;
 }
 
-static bool in_list(const CK_MECHANISM_TYPE *list, CK_ULONG n, CK_MECHANISM_TYPE m)
-{
-    for (CK_ULONG i = 0; i < n; i++)
-        if (list[i] == m)
-            return true;
-    return false;
-}
-
-static CK_MECHANISM_INFO info_of(CK_MECHANISM_TYPE m)
-{
-    CK_MECHANISM_INFO info;
-    memset(&info, 0, sizeof(info));
-    CK_RV rv = f->C_GetMechanismInfo(0, m, &info);
-    if (rv != CKR_OK)
-        fail_msg("C_GetMechanismInfo(0x%lx): 0x%lx", (unsigned long)m, (unsigned long)rv);
-    return info;
-}
-
 /* The 3.2 mechanisms and the hybrids listed with their flags and sizes
  * (public key bytes); the aliases not listed, yet working. */
 static void test_list_default(void **state)
@@ -458,35 +313,35 @@ static void test_list_default(void **state)
     CK_SESSION_HANDLE s = boot();
     CK_MECHANISM_TYPE *list = mech_list(&n);
     for (size_t i = 0; i < N(std_mechs); i++)
-        if (!in_list(list, n, std_mechs[i]))
+        if (!mech_in_list(list, n, std_mechs[i]))
             fail_msg("3.2 mechanism 0x%lx not listed", (unsigned long)std_mechs[i]);
     for (size_t i = 0; i < N(hybrid_mechs); i++)
-        if (!in_list(list, n, hybrid_mechs[i]))
+        if (!mech_in_list(list, n, hybrid_mechs[i]))
             fail_msg("hybrid 0x%lx not listed", (unsigned long)hybrid_mechs[i]);
     for (size_t i = 0; i < N(vendor_mechs); i++)
-        if (in_list(list, n, vendor_mechs[i]))
+        if (mech_in_list(list, n, vendor_mechs[i]))
             fail_msg("alias 0x%lx listed without craton_vendor_pqc",
                      (unsigned long)vendor_mechs[i]);
     free(list);
 
-    CK_MECHANISM_INFO info = info_of(CKM_ML_KEM);
+    CK_MECHANISM_INFO info = mech_info(f, CKM_ML_KEM);
     EQ(info.flags & (CKF_ENCAPSULATE | CKF_DECAPSULATE), CKF_ENCAPSULATE | CKF_DECAPSULATE);
     assert_false(info.flags & (CKF_ENCRYPT | CKF_DERIVE | CKF_SIGN));
     EQ(info.ulMinKeySize, 800);
     EQ(info.ulMaxKeySize, 1568);
-    info = info_of(CKM_ML_KEM_KEY_PAIR_GEN);
+    info = mech_info(f, CKM_ML_KEM_KEY_PAIR_GEN);
     assert_true(info.flags & CKF_GENERATE_KEY_PAIR);
-    info = info_of(CKM_ML_DSA);
+    info = mech_info(f, CKM_ML_DSA);
     EQ(info.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
     EQ(info.ulMinKeySize, 1312);
     EQ(info.ulMaxKeySize, 2592);
-    info = info_of(CKM_HASH_ML_DSA_SHA3_256);
+    info = mech_info(f, CKM_HASH_ML_DSA_SHA3_256);
     EQ(info.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
-    info = info_of(CKM_SLH_DSA);
+    info = mech_info(f, CKM_SLH_DSA);
     EQ(info.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
     EQ(info.ulMinKeySize, 32);
     EQ(info.ulMaxKeySize, 64);
-    info = info_of(CKM_CRATON_XWING);
+    info = mech_info(f, CKM_CRATON_XWING);
     EQ(info.flags & (CKF_ENCAPSULATE | CKF_DECAPSULATE), CKF_ENCAPSULATE | CKF_DECAPSULATE);
 
     /* An alias works though unlisted: key generation of its set, pure signing. */
@@ -496,9 +351,9 @@ static void test_list_default(void **state)
     CK_ULONG len = sizeof(out);
     CK_RV bad;
     gen_alias(s, CKM_CRATON_ML_DSA_65, CKP_ML_DSA_65, false, &pub, &priv, &bad);
-    EQ(get_ulong(s, pub, CKA_KEY_TYPE), CKK_ML_DSA);
-    EQ(get_ulong(s, pub, CKA_PARAMETER_SET), CKP_ML_DSA_65);
-    EQ(get_ulong(s, priv, CKA_PARAMETER_SET), CKP_ML_DSA_65);
+    EQ(mech_ulong(f, s, pub, CKA_KEY_TYPE), CKK_ML_DSA);
+    EQ(mech_ulong(f, s, pub, CKA_PARAMETER_SET), CKP_ML_DSA_65);
+    EQ(mech_ulong(f, s, priv, CKA_PARAMETER_SET), CKP_ML_DSA_65);
     OK(f->C_SignInit(s, &sig, priv));
     OK(f->C_Sign(s, (CK_BYTE_PTR)MSG, LEN(MSG), out, &len));
     EQ(len, PS_DSA65->out);
@@ -516,17 +371,17 @@ static void test_list_vendor(void **state)
     boot();
     CK_MECHANISM_TYPE *list = mech_list(&n);
     for (size_t i = 0; i < N(vendor_mechs); i++)
-        if (!in_list(list, n, vendor_mechs[i]))
+        if (!mech_in_list(list, n, vendor_mechs[i]))
             fail_msg("alias 0x%lx not listed with craton_vendor_pqc",
                      (unsigned long)vendor_mechs[i]);
     for (size_t i = 0; i < N(std_mechs); i++)
-        if (!in_list(list, n, std_mechs[i]))
+        if (!mech_in_list(list, n, std_mechs[i]))
             fail_msg("3.2 mechanism 0x%lx not listed", (unsigned long)std_mechs[i]);
     free(list);
-    CK_MECHANISM_INFO info = info_of(CKM_CRATON_ML_KEM_768);
+    CK_MECHANISM_INFO info = mech_info(f, CKM_CRATON_ML_KEM_768);
     EQ(info.flags & (CKF_GENERATE_KEY_PAIR | CKF_DERIVE), CKF_GENERATE_KEY_PAIR | CKF_DERIVE);
     EQ(info.ulMinKeySize, 1184);
-    info = info_of(CKM_CRATON_SLH_DSA_SHA2_128S);
+    info = mech_info(f, CKM_CRATON_SLH_DSA_SHA2_128S);
     EQ(info.flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
 }
 
@@ -539,15 +394,15 @@ static void test_list_nopqc(void **state)
     CK_SESSION_HANDLE s = boot();
     CK_MECHANISM_TYPE *list = mech_list(&n);
     for (size_t i = 0; i < N(std_mechs); i++) {
-        if (in_list(list, n, std_mechs[i]))
+        if (mech_in_list(list, n, std_mechs[i]))
             fail_msg("0x%lx listed with enable_pqc = false", (unsigned long)std_mechs[i]);
         RV(f->C_GetMechanismInfo(0, std_mechs[i], &info), CKR_MECHANISM_INVALID);
     }
     for (size_t i = 0; i < N(vendor_mechs); i++)
-        assert_false(in_list(list, n, vendor_mechs[i]));
+        assert_false(mech_in_list(list, n, vendor_mechs[i]));
     for (size_t i = 0; i < N(hybrid_mechs); i++)
-        assert_false(in_list(list, n, hybrid_mechs[i]));
-    assert_true(in_list(list, n, CKM_ECDSA)); /* the rest is there */
+        assert_false(mech_in_list(list, n, hybrid_mechs[i]));
+    assert_true(mech_in_list(list, n, CKM_ECDSA)); /* the rest is there */
     free(list);
     CK_OBJECT_HANDLE pub, priv;
     RV(gen_pair(s, PS_DSA65, false, false, "x", &pub, &priv), CKR_MECHANISM_INVALID);
@@ -607,17 +462,17 @@ static void test_keygen_all_sets(void **state)
         CK_RV rv = gen_pair(s, ps, true, false, ps->ossl, &pub, &priv);
         if (rv != CKR_OK)
             fail_msg("%s: C_GenerateKeyPair 0x%lx", ps->ossl, (unsigned long)rv);
-        EQ(get_ulong(s, pub, CKA_KEY_TYPE), ps->kt);
-        EQ(get_ulong(s, priv, CKA_KEY_TYPE), ps->kt);
-        EQ(get_ulong(s, pub, CKA_PARAMETER_SET), ps->set);
-        EQ(get_ulong(s, priv, CKA_PARAMETER_SET), ps->set);
-        EQ(get_ulong(s, priv, CKA_KEY_GEN_MECHANISM), ps->gen);
-        unsigned char *pk = get_attr(s, pub, CKA_VALUE, &len);
+        EQ(mech_ulong(f, s, pub, CKA_KEY_TYPE), ps->kt);
+        EQ(mech_ulong(f, s, priv, CKA_KEY_TYPE), ps->kt);
+        EQ(mech_ulong(f, s, pub, CKA_PARAMETER_SET), ps->set);
+        EQ(mech_ulong(f, s, priv, CKA_PARAMETER_SET), ps->set);
+        EQ(mech_ulong(f, s, priv, CKA_KEY_GEN_MECHANISM), ps->gen);
+        unsigned char *pk = mech_attr(f, s, pub, CKA_VALUE, &len);
         EQ(len, ps->pk);
-        unsigned char *sk = get_attr(s, priv, CKA_VALUE, &len);
+        unsigned char *sk = mech_attr(f, s, priv, CKA_VALUE, &len);
         EQ(len, ps->sk);
         if (ps->seed > 0) { /* FIPS 203 / 204: the seed expands to this pair */
-            unsigned char *seed = get_attr(s, priv, CKA_SEED, &len);
+            unsigned char *seed = mech_attr(f, s, priv, CKA_SEED, &len);
             EQ(len, ps->seed);
             OSSL_PARAM p[] = {
                 OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_ML_DSA_SEED, seed, len),
@@ -731,10 +586,10 @@ static void test_kem_encapsulate(void **state)
     len = sizeof(ct);
     OK(f->C_EncapsulateKey(s, &m, pub, t, tn, ct, &len, &k1));
     EQ(len, 1088);
-    EQ(get_ulong(s, k1, CKA_KEY_TYPE), CKK_AES);
-    EQ(get_ulong(s, k1, CKA_VALUE_LEN), 32);
+    EQ(mech_ulong(f, s, k1, CKA_KEY_TYPE), CKK_AES);
+    EQ(mech_ulong(f, s, k1, CKA_VALUE_LEN), 32);
     CK_ULONG v1l;
-    unsigned char *v1 = get_attr(s, k1, CKA_VALUE, &v1l);
+    unsigned char *v1 = mech_attr(f, s, k1, CKA_VALUE, &v1l);
     EQ(v1l, 32);
     /* Decapsulation gives the same value (generic secret, all 32 bytes). */
     OK(decaps(s, &m, priv, ct, len, &k2));
@@ -758,7 +613,7 @@ static void test_kem_encapsulate(void **state)
     ct2[10] ^= 0x40;
     OK(decaps(s, &m, priv, ct2, len, &k3));
     CK_ULONG v3l;
-    unsigned char *v3 = get_attr(s, k3, CKA_VALUE, &v3l);
+    unsigned char *v3 = mech_attr(f, s, k3, CKA_VALUE, &v3l);
     EQ(v3l, 32);
     assert_memory_not_equal(v3, v1, 32);
     free(v3);
@@ -807,9 +662,9 @@ static void test_kem_vendor_derive(void **state)
     CK_ULONG len = sizeof(ct), vl;
     CK_RV bad;
     gen_alias(s, CKM_CRATON_ML_KEM_768, CKP_ML_KEM_768, true, &pub, &priv, &bad);
-    EQ(get_ulong(s, pub, CKA_PARAMETER_SET), CKP_ML_KEM_768);
+    EQ(mech_ulong(f, s, pub, CKA_PARAMETER_SET), CKP_ML_KEM_768);
     OK(encaps(s, &m, pub, ct, &len, &k1));
-    unsigned char *v = get_attr(s, k1, CKA_VALUE, &vl);
+    unsigned char *v = mech_attr(f, s, k1, CKA_VALUE, &vl);
     CK_MECHANISM d = {CKM_CRATON_ML_KEM_768, ct, len};
     CK_ATTRIBUTE t[6];
     CK_ULONG tn = secret_tmpl(t, &k_generic, NULL);
@@ -888,7 +743,7 @@ static void test_mldsa_params(void **state)
     assert_memory_equal(s1, s2, l1);
     /* OpenSSL agrees (context of 255 bytes). */
     CK_ULONG pkl;
-    unsigned char *pk = get_attr(s, pub, CKA_VALUE, &pkl);
+    unsigned char *pk = mech_attr(f, s, pub, CKA_VALUE, &pkl);
     EVP_PKEY *k = ossl_key("ML-DSA-65", false, pk, pkl);
     assert_true(ossl_verify(k, ctx, 255, MSG, LEN(MSG), s1, l1));
     assert_false(ossl_verify(k, ctx, 254, MSG, LEN(MSG), s1, l1));
@@ -973,13 +828,13 @@ static void test_token_objects(void **state)
     OK(gen_pair(s, PS_DSA65, false, true, "pqc-sign", &pub, &priv));
     OK(gen_pair(s, PS_KEM768, false, true, "pqc-kem", &kpub, &kpriv));
     OK(encaps(s, &km, kpub, ct, &cl, &k1));
-    unsigned char *v = get_attr(s, k1, CKA_VALUE, &vl);
+    unsigned char *v = mech_attr(f, s, k1, CKA_VALUE, &vl);
     OK(f->C_Finalize(NULL));
 
     s = boot();
     priv = find_one(s, CKO_PRIVATE_KEY, "pqc-sign");
     pub = find_one(s, CKO_PUBLIC_KEY, "pqc-sign");
-    EQ(get_ulong(s, priv, CKA_PARAMETER_SET), CKP_ML_DSA_65);
+    EQ(mech_ulong(f, s, priv, CKA_PARAMETER_SET), CKP_ML_DSA_65);
     OK(sign(s, &m, priv, MSG, LEN(MSG), sig, &sl));
     OK(verify(s, &m, pub, MSG, LEN(MSG), sig, sl));
     kpriv = find_one(s, CKO_PRIVATE_KEY, "pqc-kem");
@@ -994,7 +849,7 @@ static void test_token_objects(void **state)
 static void x25519_point(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub, unsigned char out[32])
 {
     CK_ULONG len;
-    unsigned char *p = get_attr(s, pub, CKA_EC_POINT, &len);
+    unsigned char *p = mech_attr(f, s, pub, CKA_EC_POINT, &len);
     assert_true(len == 32 || len == 34);
     memcpy(out, p + len - 32, 32);
     free(p);
@@ -1017,7 +872,7 @@ static void test_hybrid_xwing(void **state)
     cl = sizeof(ct);
     OK(encaps(s, &m, mpub, ct, &cl, &k1));
     EQ(cl, 1120);
-    unsigned char *v = get_attr(s, k1, CKA_VALUE, &vl);
+    unsigned char *v = mech_attr(f, s, k1, CKA_VALUE, &vl);
     EQ(vl, 32);
     hp.hClassicKey = xpriv;
     OK(decaps(s, &m, mpriv, ct, cl, &k2));
@@ -1030,7 +885,7 @@ static void test_hybrid_xwing(void **state)
     size_t l = 32, cml = 1088;
     EVP_PKEY *mk = ossl_of(s, PS_KEM768, mpriv, true);
     ossl_kem(mk, true, ct, &cml, in, &l);
-    unsigned char *xsk = get_attr(s, xpriv, CKA_VALUE, &xl);
+    unsigned char *xsk = mech_attr(f, s, xpriv, CKA_VALUE, &xl);
     EQ(xl, 32);
     memcpy(ctx, ct + 1088, 32);
     x25519_point(s, xpub, pkx);
@@ -1087,12 +942,12 @@ static void test_hybrid_signature(void **state)
     OK(verify(s, &m, dpub, MSG, LEN(MSG), sig, sl));
 
     /* Each half checked by OpenSSL: ML-DSA-65 pure, ECDSA-SHA256 r || s. */
-    unsigned char *pk = get_attr(s, dpub, CKA_VALUE, &len);
+    unsigned char *pk = mech_attr(f, s, dpub, CKA_VALUE, &len);
     EVP_PKEY *k = ossl_key("ML-DSA-65", false, pk, len);
     assert_true(ossl_verify(k, NULL, 0, MSG, LEN(MSG), sig, 3309));
     EVP_PKEY_free(k);
     free(pk);
-    unsigned char *pt = get_attr(s, epub, CKA_EC_POINT, &len);
+    unsigned char *pt = mech_attr(f, s, epub, CKA_EC_POINT, &len);
     assert_true(len == 67 && pt[0] == 0x04 && pt[1] == 0x41);
     OSSL_PARAM pp[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0),
                        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt + 2, 65),
