@@ -64,6 +64,8 @@ void session_slot_clear(struct session_slot *slot)
     mech_op_free(slot->op);
     free(slot->mech.pParameter);
     key_unref(slot->key);
+    if (slot->blob != NULL)
+        crypto_wipe(slot->blob, slot->blob_len); /* may be plaintext */
     free(slot->blob);
     memset(slot, 0, sizeof(*slot));
 }

@@ -81,8 +81,10 @@ struct session_slot {
     CK_MECHANISM mech;   /* message APIs: the Init mechanism, parameter copied */
     struct key *key;     /* message APIs: the Init key (a reference) */
     bool needs_login;    /* CKA_ALWAYS_AUTHENTICATE key: C_Login(CKU_CONTEXT_SPECIFIC) first */
-    unsigned char *blob; /* C_VerifySignatureInit: the signature */
+    unsigned char *blob; /* C_VerifySignatureInit: the signature; a single-part
+                            mechanism's Update input (wiped when freed) */
     CK_ULONG blob_len;
+    size_t blob_cap; /* bytes allocated at blob */
 };
 
 /* Serialises the calls on one session (sessions run in parallel): held for

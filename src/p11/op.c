@@ -99,13 +99,27 @@ static CK_RV buffer_append(struct session_slot *slot, const CK_BYTE *in, CK_ULON
         return CKR_OK;
     if (slot->blob_len + inlen > MECH_MAX_BUFFER || slot->blob_len + inlen < inlen)
         return CKR_DATA_LEN_RANGE;
-    /* May hold key material being wrapped or plaintext: kept in the secure
-     * heap would be better still, but it is the caller's data too. */
-    unsigned char *p = realloc(slot->blob, slot->blob_len + inlen);
-    if (p == NULL)
-        return CKR_HOST_MEMORY;
-    memcpy(p + slot->blob_len, in, inlen);
-    slot->blob = p;
+    /* The data may be plaintext: a grown buffer is a new one and the old
+     * copy is wiped (never realloc'd away unwiped); doubling keeps the
+     * copies linear. */
+    if (slot->blob_len + inlen > slot->blob_cap) {
+        size_t cap = slot->blob_cap > 0 ? slot->blob_cap : 256;
+        while (cap < slot->blob_len + inlen)
+            cap *= 2;
+        if (cap > MECH_MAX_BUFFER)
+            cap = MECH_MAX_BUFFER;
+        unsigned char *p = malloc(cap);
+        if (p == NULL)
+            return CKR_HOST_MEMORY;
+        if (slot->blob != NULL) {
+            memcpy(p, slot->blob, slot->blob_len);
+            crypto_wipe(slot->blob, slot->blob_len);
+            free(slot->blob);
+        }
+        slot->blob = p;
+        slot->blob_cap = cap;
+    }
+    memcpy(slot->blob + slot->blob_len, in, inlen);
     slot->blob_len += inlen;
     return CKR_OK;
 }
