@@ -538,7 +538,7 @@ static void test_xwing_vectors(void **state)
 #endif
         xwing_keys_free(&x);
     }
-    print_message("X-Wing vectors: %zu key generations, %zu decapsulations, %zu encapsulations\n",
+    print_message("# X-Wing vectors: %zu key generations, %zu decapsulations, %zu encapsulations\n",
                   ARRAY_SIZE(xwing_kats), ARRAY_SIZE(xwing_kats), kat_encaps);
 }
 
