@@ -87,10 +87,14 @@ enum config_field_id {
     CF_PIN_MAX_LENGTH,
     CF_MAX_FAILED_LOGINS,
     CF_PBKDF2_ITERATIONS,
+    CF_SECURE_HEAP_SIZE,
     /* [audit] */
     CF_AUDIT_ENABLED,
     CF_AUDIT_LOG_PATH,
     CF_AUDIT_LOG_LEVEL,
+    CF_AUDIT_HMAC_KEY_FILE,
+    CF_AUDIT_ROTATE_SIZE,
+    CF_AUDIT_ROTATE_KEEP,
     /* [algorithms] */
     CF_ALLOW_WEAK_RSA,
     CF_ALLOW_SHA1_SIGNING,
@@ -151,9 +155,17 @@ static const struct config_field config_fields[CF_COUNT] = {
                                           CONFIG_FAILED_LOGINS_MIN, CONFIG_FAILED_LOGINS_MAX),
     [CF_PBKDF2_ITERATIONS] = CONFIG_FIELD(SECURITY, "pbkdf2_iterations", ULONG, pbkdf2_iterations,
                                           CONFIG_PBKDF2_ITER_FLOOR, CONFIG_PBKDF2_ITER_MAX),
+    [CF_SECURE_HEAP_SIZE] = CONFIG_FIELD(SECURITY, "secure_heap_size", ULONG, secure_heap_size,
+                                         CONFIG_SECURE_HEAP_MIN, CONFIG_SECURE_HEAP_MAX),
     [CF_AUDIT_ENABLED] = CONFIG_FIELD(AUDIT, "enabled", BOOL, audit_enabled, 0, 0),
     [CF_AUDIT_LOG_PATH] = CONFIG_FIELD(AUDIT, "log_path", DATA_PATH, audit_log_path, 0, 0),
     [CF_AUDIT_LOG_LEVEL] = CONFIG_FIELD(AUDIT, "log_level", LOG_LEVEL, audit_log_level, 0, 0),
+    [CF_AUDIT_HMAC_KEY_FILE] =
+        CONFIG_FIELD(AUDIT, "hmac_key_file", TLS_PATH, audit_hmac_key_file, 0, 0),
+    [CF_AUDIT_ROTATE_SIZE] = CONFIG_FIELD(AUDIT, "rotate_size", ULONG, audit_rotate_size,
+                                          CONFIG_AUDIT_ROTATE_MIN, CONFIG_AUDIT_ROTATE_MAX),
+    [CF_AUDIT_ROTATE_KEEP] =
+        CONFIG_FIELD(AUDIT, "rotate_keep", ULONG, audit_rotate_keep, 1, CONFIG_AUDIT_KEEP_MAX),
     [CF_ALLOW_WEAK_RSA] = CONFIG_FIELD(ALGORITHMS, "allow_weak_rsa", BOOL, allow_weak_rsa, 0, 0),
     [CF_ALLOW_SHA1_SIGNING] =
         CONFIG_FIELD(ALGORITHMS, "allow_sha1_signing", BOOL, allow_sha1_signing, 0, 0),
@@ -289,6 +301,7 @@ void config_free(struct config *cfg)
     free(cfg->source_path);
     free(cfg->storage_path);
     free(cfg->audit_log_path);
+    free(cfg->audit_hmac_key_file);
     free(cfg->daemon.bind);
     free(cfg->daemon.bind_unix);
     free(cfg->daemon.tls_cert);
@@ -319,6 +332,9 @@ int config_defaults(struct config *cfg)
     cfg->pbkdf2_iterations = 600000;
     cfg->audit_enabled = true;
     cfg->audit_log_level = CONFIG_LOG_ALL;
+    cfg->audit_rotate_size = 104857600;
+    cfg->audit_rotate_keep = 5;
+    cfg->secure_heap_size = 1048576;
     cfg->allow_weak_rsa = false;
     cfg->allow_sha1_signing = false;
     cfg->enable_pqc = true;
@@ -630,6 +646,12 @@ static int config_cross_check(struct config_ctx *C, const struct config *cfg)
                            "security.pin_min_length = %lu: must be an integer from %d to "
                            "security.pin_max_length (%lu)",
                            cfg->pin_min_length, CONFIG_PIN_LENGTH_MIN, cfg->pin_max_length);
+    if ((cfg->secure_heap_size & (cfg->secure_heap_size - 1)) != 0)
+        return config_fail(C, C->lines[CF_SECURE_HEAP_SIZE],
+                           "security.secure_heap_size = %lu: must be a power of two from %lu "
+                           "to %lu bytes",
+                           cfg->secure_heap_size, (unsigned long)CONFIG_SECURE_HEAP_MIN,
+                           (unsigned long)CONFIG_SECURE_HEAP_MAX);
     if (cfg->fips_approved_only) {
         if (config_check_fips(C, cfg, CF_AUDIT_ENABLED, true) < 0 ||
             config_check_fips(C, cfg, CF_ALLOW_WEAK_RSA, false) < 0 ||
@@ -677,7 +699,7 @@ int config_parse(struct config *cfg, const char *text, size_t len, const char *n
                  const char *base_dir, char err[CONFIG_ERR_MAX])
 {
     static const enum config_field_id paths[] = {
-        CF_STORAGE_PATH, CF_AUDIT_LOG_PATH,  CF_D_TLS_CERT,
+        CF_STORAGE_PATH, CF_AUDIT_LOG_PATH,  CF_AUDIT_HMAC_KEY_FILE, CF_D_TLS_CERT,
         CF_D_TLS_KEY,    CF_D_TLS_CLIENT_CA, CF_D_TLS_CLIENT_CRL,
     };
     struct config_ctx C;

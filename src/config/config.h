@@ -22,6 +22,11 @@
 #define CONFIG_PIN_LENGTH_MAX    256
 #define CONFIG_PBKDF2_ITER_FLOOR 100000UL
 #define CONFIG_PBKDF2_ITER_MAX   10000000UL
+#define CONFIG_SECURE_HEAP_MIN   65536UL /* security.secure_heap_size, a power of two */
+#define CONFIG_SECURE_HEAP_MAX   1073741824UL
+#define CONFIG_AUDIT_ROTATE_MIN  65536UL /* audit.rotate_size bytes */
+#define CONFIG_AUDIT_ROTATE_MAX  1099511627776UL
+#define CONFIG_AUDIT_KEEP_MAX    100 /* audit.rotate_keep files */
 
 enum config_log_level {
     CONFIG_LOG_ALL,
@@ -67,11 +72,15 @@ struct config {
     unsigned long pin_max_length;    /* 64, pin_min_length..256 */
     unsigned long max_failed_logins; /* 10, 3..100 */
     unsigned long pbkdf2_iterations; /* 600000, 100000..10000000 */
+    unsigned long secure_heap_size;  /* 1048576: OpenSSL secure heap bytes, power of two */
 
     /* [audit] */
     bool audit_enabled;                    /* true; must be true if fips_approved_only */
     char *audit_log_path;                  /* "craton_hsm_audit.jsonl", resolved */
     enum config_log_level audit_log_level; /* "all" | "crypto" | "auth" | "admin" | "none" */
+    char *audit_hmac_key_file;             /* NULL: plain SHA-256 chain; else HMAC key file */
+    unsigned long audit_rotate_size;       /* 104857600: rotate when the file reaches this */
+    unsigned long audit_rotate_keep;       /* 5: rotated files kept (.1 newest .. .N) */
 
     /* [algorithms] */
     bool allow_weak_rsa;     /* false; must be false if fips_approved_only */
