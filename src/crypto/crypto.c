@@ -14,12 +14,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* Secure heap size: room for the OMKs of 256 slots and operation keys. */
-#define CRYPTO_SECURE_HEAP_SIZE (256 * 1024)
-#define CRYPTO_SECURE_HEAP_MIN  16
+#include "crypto/seed.h"
+
+/* Secure heap: the size when the caller passes 0 (the config default), and
+ * the smallest allocation unit. */
+#define CRYPTO_SECURE_HEAP_DEFAULT (1024 * 1024)
+#define CRYPTO_SECURE_HEAP_MIN     16
 /* Bytes per prediction-resistant request (each one reseeds first). */
 #define CRYPTO_DRBG_CHUNK 4096
+
+/*
+ * Reseed limits of the DRBG chain (HMAC-DRBG with SHA-256).  SP 800-90A
+ * Table 2 allows up to 2^48 requests between reseeds and 2^19 bits per
+ * request; we stay far below both:
+ * - primary (one per library context, seeded by the CRATON-SEED source):
+ *   reseeds after 256 requests or 1 hour, whichever comes first;
+ * - private/public (one each per thread, seeded by the primary): after
+ *   65536 requests or 7 minutes.
+ * These are OpenSSL 3.5's own defaults (PRIMARY_/SECONDARY_RESEED_INTERVAL
+ * and _TIME_INTERVAL in crypto/rand/rand_local.h); crypto_new sets them
+ * explicitly on the primary and on the calling thread's private DRBG (other
+ * threads' DRBGs are created by OpenSSL with the same defaults).  A request
+ * is at most 65536 bytes (2^19 bits, OpenSSL's HMAC-DRBG max_request;
+ * EVP_RAND_generate splits larger ones).  Prediction resistance (key
+ * generation: crypto_random(..., true)) reseeds the whole chain from the
+ * entropy source before the output.
+ */
+#define CRYPTO_PRIMARY_RESEED_REQUESTS 256U
+#define CRYPTO_PRIMARY_RESEED_SECONDS  3600
+#define CRYPTO_THREAD_RESEED_REQUESTS  65536U
+#define CRYPTO_THREAD_RESEED_SECONDS   420
 
 /* Fetched algorithms, by kind: fetched once, then read without a lock. */
 #define CRYPTO_FETCH_MAX  64
@@ -35,6 +61,7 @@ struct fetched {
 struct crypto {
     OSSL_LIB_CTX *libctx;
     OSSL_PROVIDER *provider;
+    OSSL_PROVIDER *seed; /* the health-tested entropy source (seed.c) */
     EVP_KDF *pbkdf2;
     EVP_CIPHER *aes256gcm;
     pthread_mutex_t fetch_lock; /* serialises additions */
@@ -44,17 +71,47 @@ struct crypto {
 
 static bool global_done;
 static bool secure_heap;
+static size_t secure_heap_size; /* as asked at the first call */
 
-CK_RV crypto_global_init(void)
+CK_RV crypto_global_init(size_t heap_size)
 {
-    if (global_done)
+    if (heap_size == 0)
+        heap_size = CRYPTO_SECURE_HEAP_DEFAULT;
+    if ((heap_size & (heap_size - 1)) != 0)
+        return CKR_GENERAL_ERROR;
+    if (global_done) {
+        /* OpenSSL sets its secure heap up once per process image. */
+        if (heap_size != secure_heap_size)
+            util_log("warning: security.secure_heap_size = %zu ignored: this process keeps its "
+                     "secure heap of %zu bytes until it exits",
+                     heap_size, secure_heap_size);
         return CKR_OK;
+    }
     /* First OpenSSL call of this image: never read a config file, never
      * register an atexit handler (our code may be unloaded before exit). */
     uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT;
     if (OPENSSL_init_crypto(opts, NULL) != 1)
         return CKR_GENERAL_ERROR;
-    secure_heap = CRYPTO_secure_malloc_init(CRYPTO_SECURE_HEAP_SIZE, CRYPTO_SECURE_HEAP_MIN) != 0;
+    switch (CRYPTO_secure_malloc_init(heap_size, CRYPTO_SECURE_HEAP_MIN)) {
+    case 1:
+        secure_heap = true;
+        break;
+    case 2:
+        /* mmap worked, mlock did not (RLIMIT_MEMLOCK): guarded and wiped,
+         * but the pages may be swapped out. */
+        secure_heap = true;
+        util_log("warning: the secure heap (%zu bytes) could not be locked in memory (mlock "
+                 "refused; raise RLIMIT_MEMLOCK, e.g. systemd LimitMEMLOCK=): key material may "
+                 "be swapped to disk",
+                 heap_size);
+        break;
+    default:
+        util_log("warning: no secure heap (%zu bytes could not be mapped): key material is kept "
+                 "in ordinary memory, wiped after use",
+                 heap_size);
+        break;
+    }
+    secure_heap_size = heap_size;
     global_done = true;
     return CKR_OK;
 }
@@ -67,6 +124,19 @@ void crypto_global_cleanup(void)
         CRYPTO_secure_malloc_done();
     OPENSSL_cleanup();
     global_done = false;
+}
+
+/* Sets the reseed limits of one DRBG (see CRYPTO_*_RESEED_*). */
+static CK_RV set_reseed_limits(EVP_RAND_CTX *drbg, unsigned int requests, time_t seconds)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_uint(OSSL_DRBG_PARAM_RESEED_REQUESTS, &requests),
+        OSSL_PARAM_construct_time_t(OSSL_DRBG_PARAM_RESEED_TIME_INTERVAL, &seconds),
+        OSSL_PARAM_construct_end(),
+    };
+    if (drbg == NULL || EVP_RAND_CTX_set_params(drbg, params) != 1)
+        return CKR_GENERAL_ERROR;
+    return CKR_OK;
 }
 
 CK_RV crypto_new(struct crypto **out)
@@ -82,6 +152,9 @@ CK_RV crypto_new(struct crypto **out)
     c->provider = OSSL_PROVIDER_load(c->libctx, "default");
     if (c->provider == NULL)
         goto out;
+    /* Before the context's first random request: the chain's root. */
+    if (seed_attach(c->libctx, &c->seed) != CKR_OK)
+        goto out;
     if (RAND_set_DRBG_type(c->libctx, "HMAC-DRBG", NULL, NULL, "SHA256") != 1)
         goto out;
     c->pbkdf2 = EVP_KDF_fetch(c->libctx, OSSL_KDF_NAME_PBKDF2, NULL);
@@ -94,6 +167,15 @@ CK_RV crypto_new(struct crypto **out)
     if (RAND_priv_bytes_ex(c->libctx, probe, sizeof(probe), 256) != 1)
         goto out;
     crypto_wipe(probe, sizeof(probe));
+    /* OpenSSL quietly seeds the primary from its own source when the seed
+     * source cannot be created: make sure ours fed the chain. */
+    if (seed_delivered(c->seed) == 0)
+        goto out;
+    if (set_reseed_limits(RAND_get0_primary(c->libctx), CRYPTO_PRIMARY_RESEED_REQUESTS,
+                          CRYPTO_PRIMARY_RESEED_SECONDS) != CKR_OK ||
+        set_reseed_limits(RAND_get0_private(c->libctx), CRYPTO_THREAD_RESEED_REQUESTS,
+                          CRYPTO_THREAD_RESEED_SECONDS) != CKR_OK)
+        goto out;
     *out = c;
     c = NULL;
     rv = CKR_OK;
@@ -119,6 +201,8 @@ void crypto_free(struct crypto *c)
     pthread_mutex_destroy(&c->fetch_lock);
     EVP_CIPHER_free(c->aes256gcm);
     EVP_KDF_free(c->pbkdf2);
+    if (c->seed != NULL)
+        OSSL_PROVIDER_unload(c->seed);
     if (c->provider != NULL)
         OSSL_PROVIDER_unload(c->provider);
     OSSL_LIB_CTX_free(c->libctx);
@@ -331,6 +415,22 @@ void crypto_secret_free(void *p, size_t len)
 {
     if (p != NULL)
         OPENSSL_secure_clear_free(p, len);
+}
+
+static _Atomic(void (*)(const char *)) failure_hook;
+
+void crypto_set_failure_hook(void (*hook)(const char *reason))
+{
+    atomic_store(&failure_hook, hook);
+}
+
+void crypto_fail(const char *reason)
+{
+    void (*hook)(const char *) = atomic_load(&failure_hook);
+    if (hook != NULL)
+        hook(reason);
+    else
+        fprintf(stderr, "craton-hsm: %s\n", reason);
 }
 
 void crypto_wipe(void *p, size_t len)

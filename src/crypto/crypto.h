@@ -21,9 +21,15 @@ struct crypto;
 
 /* One-time, process-wide OpenSSL set-up of this module's private copy: no
  * configuration file read (the host's OPENSSL_CONF is ignored), no atexit
- * handler, the secure heap.  Safe to call repeatedly; returns CKR_OK or
- * CKR_GENERAL_ERROR.  Serialised by the caller (C_Initialize's lock). */
-CK_RV crypto_global_init(void) WARN_UNUSED;
+ * handler, and OpenSSL's secure heap of secure_heap_size bytes (a power of
+ * two; 0 means the default, 1 MiB).  The heap exists once per process image:
+ * a later call keeps the first heap and warns (util_log) if the size
+ * differs.  When mlock is refused the heap works unlocked, and without any
+ * heap secrets live in ordinary memory (wiped after use); both warn and
+ * still return CKR_OK.  Returns CKR_OK, or CKR_GENERAL_ERROR (OpenSSL
+ * cannot start, or the size is not a power of two).  Serialised by the
+ * caller (C_Initialize's lock). */
+CK_RV crypto_global_init(size_t secure_heap_size) WARN_UNUSED;
 
 /* Releases everything crypto_global_init set up; only from the module's
  * unload destructor (OpenSSL cannot be initialised again afterwards in this
@@ -31,8 +37,12 @@ CK_RV crypto_global_init(void) WARN_UNUSED;
 void crypto_global_cleanup(void);
 
 /* Creates a library context with the default provider and an HMAC-DRBG
- * (SHA-256) as its random generator.  Returns CKR_OK and *out, or
- * CKR_HOST_MEMORY / CKR_GENERAL_ERROR. */
+ * (SHA-256) chain as its random generator, seeded only by the module's
+ * health-tested entropy source (seed.h: SP 800-90B repetition count and
+ * adaptive proportion tests; a failure calls crypto_fail and makes every
+ * later reseed fail).  The chain is instantiated here, so a broken source
+ * fails this call.  Returns CKR_OK and *out, or CKR_HOST_MEMORY /
+ * CKR_GENERAL_ERROR. */
 CK_RV crypto_new(struct crypto **out) WARN_UNUSED;
 
 /* Frees c (NULL-safe). */
@@ -102,6 +112,13 @@ CK_RV crypto_open(struct crypto *c, const unsigned char key[CRYPTO_KEY_LEN], con
  * zeroed on allocation; crypto_secret_free wipes before freeing (NULL-safe). */
 void *crypto_secret_alloc(size_t len);
 void crypto_secret_free(void *p, size_t len);
+
+/* Conditional-test failures (a pairwise test after key generation, the
+ * entropy source's continuous health tests): crypto_fail(reason) calls the
+ * hook the core registered (which puts the module in its error state), or
+ * only prints reason when none is set.  Thread-safe. */
+void crypto_set_failure_hook(void (*hook)(const char *reason));
+void crypto_fail(const char *reason);
 
 /* Wipes len bytes at p in a way the compiler cannot elide. */
 void crypto_wipe(void *p, size_t len);

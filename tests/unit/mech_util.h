@@ -26,7 +26,7 @@
  * or -1 if any step failed. */
 static inline int mu_fixture_init(struct config *cfg, struct crypto **c)
 {
-    if (config_defaults(cfg) != 0 || crypto_global_init() != CKR_OK || crypto_new(c) != CKR_OK)
+    if (config_defaults(cfg) != 0 || crypto_global_init(0) != CKR_OK || crypto_new(c) != CKR_OK)
         return -1;
     return 0;
 }

@@ -18,7 +18,7 @@ static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 static int setup_crypto(void **state)
 {
     (void)state;
-    return crypto_global_init() == CKR_OK ? 0 : -1;
+    return crypto_global_init(0) == CKR_OK ? 0 : -1;
 }
 
 static void assert_sorted(const struct attrs *a)

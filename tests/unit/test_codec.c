@@ -15,7 +15,7 @@
 static int setup_crypto(void **state)
 {
     (void)state;
-    return crypto_global_init() == CKR_OK ? 0 : -1;
+    return crypto_global_init(0) == CKR_OK ? 0 : -1;
 }
 
 /* A private key with secret and nested values, empty ones and integers. */

@@ -90,7 +90,7 @@ static EVP_PKEY *g_rsa; /* RSA_BITS, generated once */
 static int group_setup(void **state)
 {
     (void)state;
-    if (crypto_global_init() != CKR_OK || crypto_new(&g_c) != CKR_OK)
+    if (crypto_global_init(0) != CKR_OK || crypto_new(&g_c) != CKR_OK)
         return -1;
     g_lc = (OSSL_LIB_CTX *)crypto_libctx(g_c);
     g_rsa = EVP_PKEY_Q_keygen(g_lc, NULL, "RSA", (size_t)RSA_BITS);

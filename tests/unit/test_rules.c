@@ -19,7 +19,7 @@ static const unsigned char blob[64] = {0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48}
 static int setup_crypto(void **state)
 {
     (void)state;
-    return crypto_global_init() == CKR_OK ? 0 : -1;
+    return crypto_global_init(0) == CKR_OK ? 0 : -1;
 }
 
 /* A template under construction: CK_ULONG values live inside it. */

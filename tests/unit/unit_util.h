@@ -100,7 +100,7 @@ static inline struct ut_env *ut_env_new(void)
     assert_int_equal(config_defaults(&e->cfg), 0);
     e->cfg.pbkdf2_iterations = UT_TEST_ITERATIONS;
     e->cfg.max_failed_logins = UT_TEST_MAX_FAILED;
-    assert_int_equal(crypto_global_init(), CKR_OK);
+    assert_int_equal(crypto_global_init(0), CKR_OK);
     assert_int_equal(crypto_new(&e->crypto), CKR_OK);
     ut_mkdtemp(e->dir);
     return e;
