@@ -21,7 +21,8 @@ struct session {
     size_t nfound, found_pos;
     bool finding;
     struct session_slot ops[SESSION_OP_COUNT];
-    struct session *next; /* bucket chain, under the table lock */
+    atomic_ulong validation; /* CKS_LAST_VALIDATION_OK flags of the last operation */
+    struct session *next;    /* bucket chain, under the table lock */
 };
 
 struct session_table {
@@ -168,6 +169,7 @@ CK_RV session_open(struct session_table *tab, struct token *t, CK_SLOT_ID slot, 
     s->flags = flags & (CKF_RW_SESSION | CKF_SERIAL_SESSION);
     s->token = t;
     atomic_init(&s->refs, 1);
+    atomic_init(&s->validation, 0);
     pthread_mutex_init(&s->lock, NULL);
 
     pthread_rwlock_wrlock(&tab->lock);
@@ -247,6 +249,17 @@ CK_SLOT_ID session_slot(const struct session *s)
 bool session_is_rw(const struct session *s)
 {
     return (s->flags & CKF_RW_SESSION) != 0;
+}
+
+void session_set_validation(struct session *s, CK_FLAGS flags)
+{
+    atomic_store_explicit(&s->validation, flags, memory_order_relaxed);
+}
+
+CK_FLAGS session_validation(const struct session *s)
+{
+    /* atomic_load takes a non-const pointer in C17's generic form */
+    return atomic_load_explicit((atomic_ulong *)&s->validation, memory_order_relaxed);
 }
 
 CK_STATE session_state(const struct session *s)

@@ -50,6 +50,15 @@ static bool has_secret(const struct key *k)
 
 /* ---- HKDF (RFC 5869) ------------------------------------------------------ */
 
+/* May the KDFs use the hash or MAC row pd as their PRF under cfg?  When it
+ * is enabled, and in approved-only mode not SHA-1: NIST still allows it in
+ * HKDF, SP 800-108 and PBKDF2, but Craton derives no new keys with SHA-1
+ * there (NIST withdraws SHA-1 by 2030; docs/mechanisms.md). */
+static bool prf_allowed(const struct mech_desc *pd, const struct config *cfg)
+{
+    return mech_enabled(pd, cfg) &&
+           !(cfg->fips_approved_only && pd->alg != NULL && strcmp(pd->alg, "SHA1") == 0);
+}
 /* Base keys: CKK_GENERIC_SECRET or CKK_HKDF secret keys.  CKM_HKDF_DATA
  * derives a data object from the same kind of base; a data object given as
  * the base (cls CKO_DATA with its value in secret) is accepted too, should
@@ -86,7 +95,7 @@ static CK_RV hkdf_derive(const struct mech_desc *d, const CK_MECHANISM *m, struc
     if (!p.bExtract && !p.bExpand)
         goto out;
     hd = mech_find(p.prfHashMechanism);
-    if (hd == NULL || hd->family != &mech_digest_family || !mech_enabled(hd, cfg))
+    if (hd == NULL || hd->family != &mech_digest_family || !prf_allowed(hd, cfg))
         goto out;
     if (p.bExtract) {
         switch (p.ulSaltType) {
@@ -238,7 +247,7 @@ static CK_RV kbkdf_data(struct kbkdf *kb, const CK_PRF_DATA_PARAM *dp, CK_ULONG 
 static CK_RV kbkdf_prf(struct kbkdf *kb, CK_MECHANISM_TYPE prf, const struct config *cfg)
 {
     const struct mech_desc *pd = mech_find(prf);
-    if (pd == NULL || pd->family != &mech_mac_family || pd->arg != 0 || !mech_enabled(pd, cfg))
+    if (pd == NULL || pd->family != &mech_mac_family || pd->arg != 0 || !prf_allowed(pd, cfg))
         return CKR_MECHANISM_PARAM_INVALID;
     kb->mac = pd->alg != NULL ? "HMAC" : "CMAC";
     kb->alg = pd->alg;
@@ -580,7 +589,7 @@ static CK_RV pbkdf2_generate(const struct mech_desc *d, const CK_MECHANISM *m, s
     if (p.iterations < 1 || p.iterations > PBKDF2_MAX_ITER)
         goto out;
     hd = mech_find(pbkdf2_prf(p.prf));
-    if (hd == NULL || hd->family != &mech_mac_family || !mech_enabled(hd, cfg) ||
+    if (hd == NULL || hd->family != &mech_mac_family || !prf_allowed(hd, cfg) ||
         p.ulPrfDataLen != 0) /* pPrfData: GOST only */
         goto out;
     if (pwlen > PBKDF2_MAX_PASSWORD || (p.pPassword == NULL && pwlen != 0))

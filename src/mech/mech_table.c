@@ -24,8 +24,10 @@
 
 /* clang-format off */
 static const struct mech_desc table[] = {
-    /* Digests (min/max: not applicable). */
-    {CKM_SHA_1,        0, 0, CKF_DIGEST, 0, NONE, &mech_digest_family, "SHA1", 0},
+    /* Digests (min/max: not applicable).  Approved: SHA-2 (FIPS 180-4),
+     * SHA-3 (FIPS 202), and SHA-1 for non-signature use (SP 800-131A r2
+     * table 9: its signing rows below are separate). */
+    {CKM_SHA_1,        0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA1", 0},
     {CKM_SHA224,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-224", 0},
     {CKM_SHA256,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-256", 0},
     {CKM_SHA384,       0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA2-384", 0},
@@ -37,9 +39,11 @@ static const struct mech_desc table[] = {
     {CKM_SHA3_384,     0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA3-384", 0},
     {CKM_SHA3_512,     0, 0, CKF_DIGEST, A, NONE, &mech_digest_family, "SHA3-512", 0},
 
-    /* HMAC (generic secret or CKK_SHA*_HMAC keys; sizes in bits). */
-    {CKM_SHA_1_HMAC,           HMAC_MIN, HMAC_MAX, SIGN_VERIFY, 0, NONE, &mech_mac_family, "SHA1", 0},
-    {CKM_SHA_1_HMAC_GENERAL,   HMAC_MIN, HMAC_MAX, SIGN_VERIFY, 0, NONE, &mech_mac_family, "SHA1", 1},
+    /* HMAC (generic secret or CKK_SHA*_HMAC keys; sizes in bits).  Approved
+     * (FIPS 198-1) with SHA-1, SHA-2 and SHA-3 and keys of >= 112 bits
+     * (SP 800-131A r2 table 10: HMAC-SHA-1 is not a signature). */
+    {CKM_SHA_1_HMAC,           HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA1", 0},
+    {CKM_SHA_1_HMAC_GENERAL,   HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA1", 1},
     {CKM_SHA224_HMAC,          HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-224", 0},
     {CKM_SHA224_HMAC_GENERAL,  HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-224", 1},
     {CKM_SHA256_HMAC,          HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA2-256", 0},
@@ -60,15 +64,16 @@ static const struct mech_desc table[] = {
     {CKM_SHA3_384_HMAC_GENERAL,HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-384", 1},
     {CKM_SHA3_512_HMAC,        HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-512", 0},
     {CKM_SHA3_512_HMAC_GENERAL,HMAC_MIN, HMAC_MAX, SIGN_VERIFY, A, NONE, &mech_mac_family, "SHA3-512", 1},
-    /* CMAC (AES keys; sizes in bytes). */
+    /* CMAC (AES keys; sizes in bytes).  Approved: SP 800-38B. */
     {CKM_AES_CMAC,         16, 32, SIGN_VERIFY, A, CKK_AES, &mech_mac_family, NULL, 0},
     {CKM_AES_CMAC_GENERAL, 16, 32, SIGN_VERIFY, A, CKK_AES, &mech_mac_family, NULL, 1},
 
-    /* Secret key generation. */
+    /* Secret key generation.  Approved (SP 800-133 r2: DRBG output) for the
+     * approved key types; Triple DES is not (SP 800-131A r2). */
     {CKM_GENERIC_SECRET_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_GENERIC_SECRET, &mech_keygen_family, NULL, 0},
     {CKM_AES_KEY_GEN,    16, 32, CKF_GENERATE, A, CKK_AES, &mech_keygen_family, NULL, 0},
     {CKM_DES3_KEY_GEN,   24, 24, CKF_GENERATE, MECH_LEGACY, CKK_DES3, &mech_keygen_family, NULL, 0},
-    {CKM_SHA_1_KEY_GEN,  HMAC_MIN, HMAC_MAX, CKF_GENERATE, 0, CKK_SHA_1_HMAC, &mech_keygen_family, NULL, 20},
+    {CKM_SHA_1_KEY_GEN,  HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA_1_HMAC, &mech_keygen_family, NULL, 20},
     {CKM_SHA224_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA224_HMAC, &mech_keygen_family, NULL, 28},
     {CKM_SHA256_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA256_HMAC, &mech_keygen_family, NULL, 32},
     {CKM_SHA384_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA384_HMAC, &mech_keygen_family, NULL, 48},
@@ -79,7 +84,9 @@ static const struct mech_desc table[] = {
     {CKM_SHA3_512_KEY_GEN, HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_SHA3_512_HMAC, &mech_keygen_family, NULL, 64},
     {CKM_HKDF_KEY_GEN,   HMAC_MIN, HMAC_MAX, CKF_GENERATE, A, CKK_HKDF, &mech_keygen_family, NULL, 32},
 
-    /* AES (sizes in bytes). */
+    /* AES (sizes in bytes).  Approved: FIPS 197 with SP 800-38A (ECB, CBC,
+     * CTR; CBC-PAD is CBC with PKCS#7 padding), SP 800-38A addendum (CTS),
+     * SP 800-38C (CCM), SP 800-38D (GCM), SP 800-38F (KW, KWP). */
     {CKM_AES_ECB,      16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
     {CKM_AES_CBC,      16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
     {CKM_AES_CBC_PAD,  16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_cipher_family, NULL, 0},
@@ -91,18 +98,23 @@ static const struct mech_desc table[] = {
                        A, CKK_AES, &mech_aead_family, NULL, 0},
     {CKM_AES_KEY_WRAP,     16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_kw_family, NULL, 0},
     {CKM_AES_KEY_WRAP_KWP, 16, 32, ENC_DEC | WRAP_UNWRAP, A, CKK_AES, &mech_kw_family, NULL, 0},
-    /* Triple DES for legacy interop (sizes in bytes; never approved). */
+    /* Triple DES for legacy interop (sizes in bytes).  Not approved:
+     * TDEA encryption is disallowed after 2023 (SP 800-131A r2). */
     {CKM_DES3_ECB,     24, 24, ENC_DEC | WRAP_UNWRAP, MECH_LEGACY, CKK_DES3, &mech_cipher_family, NULL, 0},
     {CKM_DES3_CBC,     24, 24, ENC_DEC | WRAP_UNWRAP, MECH_LEGACY, CKK_DES3, &mech_cipher_family, NULL, 0},
     {CKM_DES3_CBC_PAD, 24, 24, ENC_DEC | WRAP_UNWRAP, MECH_LEGACY, CKK_DES3, &mech_cipher_family, NULL, 0},
 
-    /* RSA (modulus bits). */
+    /* RSA (modulus bits; approved only from 2048 bits, SP 800-131A r2).
+     * Approved: key generation and PSS / PKCS#1 v1.5 signatures (FIPS
+     * 186-5), OAEP (SP 800-56B r2).  Not approved: PKCS#1 v1.5 encryption
+     * (disallowed after 2023, SP 800-131A r2) and raw X.509 RSA, nor
+     * signing with SHA-1 (verification stays: legacy use). */
     {CKM_RSA_PKCS_KEY_PAIR_GEN, RSA_MIN, RSA_MAX, CKF_GENERATE_KEY_PAIR, A, CKK_RSA, &mech_keygen_family, NULL, 0},
-    {CKM_RSA_PKCS,     RSA_MIN, RSA_MAX, ENC_DEC | SIGN_VERIFY | RECOVER | WRAP_UNWRAP, A, CKK_RSA, &mech_rsa_family, NULL, 0},
+    {CKM_RSA_PKCS,     RSA_MIN, RSA_MAX, ENC_DEC | SIGN_VERIFY | RECOVER | WRAP_UNWRAP, A | MECH_APPROVED_SIGN, CKK_RSA, &mech_rsa_family, NULL, 0},
     {CKM_RSA_X_509,    RSA_MIN, RSA_MAX, ENC_DEC | SIGN_VERIFY | RECOVER | WRAP_UNWRAP, 0, CKK_RSA, &mech_rsa_family, NULL, 0},
     {CKM_RSA_PKCS_OAEP, RSA_MIN, RSA_MAX, ENC_DEC | WRAP_UNWRAP, A, CKK_RSA, &mech_rsa_family, NULL, 0},
     {CKM_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, NULL, 0},
-    {CKM_SHA1_RSA_PKCS,   RSA_MIN, RSA_MAX, SIGN_VERIFY, MECH_SHA1_SIGN, CKK_RSA, &mech_rsa_family, "SHA1", 0},
+    {CKM_SHA1_RSA_PKCS,   RSA_MIN, RSA_MAX, SIGN_VERIFY, A | MECH_SHA1_SIGN, CKK_RSA, &mech_rsa_family, "SHA1", 0},
     {CKM_SHA224_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-224", 0},
     {CKM_SHA256_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-256", 0},
     {CKM_SHA384_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-384", 0},
@@ -111,7 +123,7 @@ static const struct mech_desc table[] = {
     {CKM_SHA3_256_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-256", 0},
     {CKM_SHA3_384_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-384", 0},
     {CKM_SHA3_512_RSA_PKCS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-512", 0},
-    {CKM_SHA1_RSA_PKCS_PSS,   RSA_MIN, RSA_MAX, SIGN_VERIFY, MECH_SHA1_SIGN, CKK_RSA, &mech_rsa_family, "SHA1", 1},
+    {CKM_SHA1_RSA_PKCS_PSS,   RSA_MIN, RSA_MAX, SIGN_VERIFY, A | MECH_SHA1_SIGN, CKK_RSA, &mech_rsa_family, "SHA1", 1},
     {CKM_SHA224_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-224", 1},
     {CKM_SHA256_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-256", 1},
     {CKM_SHA384_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA2-384", 1},
@@ -121,10 +133,13 @@ static const struct mech_desc table[] = {
     {CKM_SHA3_384_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-384", 1},
     {CKM_SHA3_512_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIGN_VERIFY, A, CKK_RSA, &mech_rsa_family, "SHA3-512", 1},
 
-    /* Elliptic curves (field bits: P-256 .. P-521, secp256k1). */
+    /* Elliptic curves (field bits: P-256 .. P-521, secp256k1).  Approved on
+     * P-256/384/521 only (the key's curve is checked, mech_check_key):
+     * ECDSA (FIPS 186-5, SHA-1 signing excepted), ECDH and cofactor ECDH
+     * (SP 800-56A r3); secp256k1 is in neither. */
     {CKM_EC_KEY_PAIR_GEN, 256, 521, CKF_GENERATE_KEY_PAIR | EC_FLAGS, A, CKK_EC, &mech_keygen_family, NULL, 0},
     {CKM_ECDSA,         256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, NULL, 0},
-    {CKM_ECDSA_SHA1,    256, 521, SIGN_VERIFY | EC_FLAGS, MECH_SHA1_SIGN, CKK_EC, &mech_ec_family, "SHA1", 0},
+    {CKM_ECDSA_SHA1,    256, 521, SIGN_VERIFY | EC_FLAGS, A | MECH_SHA1_SIGN, CKK_EC, &mech_ec_family, "SHA1", 0},
     {CKM_ECDSA_SHA224,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-224", 0},
     {CKM_ECDSA_SHA256,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-256", 0},
     {CKM_ECDSA_SHA384,  256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA2-384", 0},
@@ -135,56 +150,66 @@ static const struct mech_desc table[] = {
     {CKM_ECDSA_SHA3_512, 256, 521, SIGN_VERIFY | EC_FLAGS, A, CKK_EC, &mech_ec_family, "SHA3-512", 0},
     {CKM_ECDH1_DERIVE,  255, 521, CKF_DERIVE | EC_FLAGS, A, NONE, &mech_ec_family, NULL, 0},
     {CKM_ECDH1_COFACTOR_DERIVE, 256, 521, CKF_DERIVE | EC_FLAGS, A, CKK_EC, &mech_ec_family, NULL, 0},
-    /* Edwards and Montgomery curves (key bits: 255 and 448). */
+    /* Edwards and Montgomery curves (key bits: 255 and 448).  Approved:
+     * EdDSA on Ed25519 / Ed448 (FIPS 186-5).  Not approved: X25519 / X448
+     * (not SP 800-56A r3 curves). */
     {CKM_EC_EDWARDS_KEY_PAIR_GEN,   255, 448, CKF_GENERATE_KEY_PAIR | CKF_EC_OID, A, CKK_EC_EDWARDS, &mech_keygen_family, NULL, 0},
     {CKM_EDDSA,                     255, 448, SIGN_VERIFY | CKF_EC_OID, A, CKK_EC_EDWARDS, &mech_ec_family, NULL, 0},
     {CKM_EC_MONTGOMERY_KEY_PAIR_GEN, 255, 448, CKF_GENERATE_KEY_PAIR | CKF_EC_OID, 0, CKK_EC_MONTGOMERY, &mech_keygen_family, NULL, 0},
 
     /* Post-quantum (FIPS 203/204/205; PKCS#11 3.2 numbers).  ML-DSA and
-     * SLH-DSA sizes: public key bytes, as 3.2 says; ML-KEM likewise. */
-    {CKM_ML_KEM_KEY_PAIR_GEN, 800, 1568, CKF_GENERATE_KEY_PAIR, P, CKK_ML_KEM, &mech_pqc_kem_family, NULL, 0},
-    {CKM_ML_KEM,              800, 1568, CKF_ENCAPSULATE | CKF_DECAPSULATE, P, CKK_ML_KEM, &mech_pqc_kem_family, NULL, 0},
-    {CKM_ML_DSA_KEY_PAIR_GEN, 1312, 2592, CKF_GENERATE_KEY_PAIR, P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
-    {CKM_ML_DSA,              1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
-    {CKM_HASH_ML_DSA,         1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
-    {CKM_HASH_ML_DSA_SHA224,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-224", 0},
-    {CKM_HASH_ML_DSA_SHA256,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-256", 0},
-    {CKM_HASH_ML_DSA_SHA384,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-384", 0},
-    {CKM_HASH_ML_DSA_SHA512,  1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-512", 0},
-    {CKM_HASH_ML_DSA_SHA3_224, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-224", 0},
-    {CKM_HASH_ML_DSA_SHA3_256, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-256", 0},
-    {CKM_HASH_ML_DSA_SHA3_384, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-384", 0},
-    {CKM_HASH_ML_DSA_SHA3_512, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-512", 0},
-    {CKM_HASH_ML_DSA_SHAKE128, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHAKE-128", 0},
-    {CKM_HASH_ML_DSA_SHAKE256, 1312, 2592, SIGN_VERIFY, P, CKK_ML_DSA, &mech_pqc_sig_family, "SHAKE-256", 0},
-    {CKM_SLH_DSA_KEY_PAIR_GEN, 32, 64, CKF_GENERATE_KEY_PAIR, P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
-    {CKM_SLH_DSA,              32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
-    {CKM_HASH_SLH_DSA,         32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
-    {CKM_HASH_SLH_DSA_SHA224,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-224", 0},
-    {CKM_HASH_SLH_DSA_SHA256,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-256", 0},
-    {CKM_HASH_SLH_DSA_SHA384,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-384", 0},
-    {CKM_HASH_SLH_DSA_SHA512,  32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-512", 0},
-    {CKM_HASH_SLH_DSA_SHA3_224, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-224", 0},
-    {CKM_HASH_SLH_DSA_SHA3_256, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-256", 0},
-    {CKM_HASH_SLH_DSA_SHA3_384, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-384", 0},
-    {CKM_HASH_SLH_DSA_SHA3_512, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-512", 0},
-    {CKM_HASH_SLH_DSA_SHAKE128, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHAKE-128", 0},
-    {CKM_HASH_SLH_DSA_SHAKE256, 32, 64, SIGN_VERIFY, P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHAKE-256", 0},
+     * SLH-DSA sizes: public key bytes, as 3.2 says; ML-KEM likewise.
+     * Approved: ML-KEM, ML-DSA, HashML-DSA, SLH-DSA, HashSLH-DSA, every
+     * parameter set (FIPS 203, 204, 205). */
+    {CKM_ML_KEM_KEY_PAIR_GEN, 800, 1568, CKF_GENERATE_KEY_PAIR, A | P, CKK_ML_KEM, &mech_pqc_kem_family, NULL, 0},
+    {CKM_ML_KEM,              800, 1568, CKF_ENCAPSULATE | CKF_DECAPSULATE, A | P, CKK_ML_KEM, &mech_pqc_kem_family, NULL, 0},
+    {CKM_ML_DSA_KEY_PAIR_GEN, 1312, 2592, CKF_GENERATE_KEY_PAIR, A | P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_ML_DSA,              1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_ML_DSA,         1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_ML_DSA_SHA224,  1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-224", 0},
+    {CKM_HASH_ML_DSA_SHA256,  1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-256", 0},
+    {CKM_HASH_ML_DSA_SHA384,  1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-384", 0},
+    {CKM_HASH_ML_DSA_SHA512,  1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA2-512", 0},
+    {CKM_HASH_ML_DSA_SHA3_224, 1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-224", 0},
+    {CKM_HASH_ML_DSA_SHA3_256, 1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-256", 0},
+    {CKM_HASH_ML_DSA_SHA3_384, 1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-384", 0},
+    {CKM_HASH_ML_DSA_SHA3_512, 1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHA3-512", 0},
+    {CKM_HASH_ML_DSA_SHAKE128, 1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHAKE-128", 0},
+    {CKM_HASH_ML_DSA_SHAKE256, 1312, 2592, SIGN_VERIFY, A | P, CKK_ML_DSA, &mech_pqc_sig_family, "SHAKE-256", 0},
+    {CKM_SLH_DSA_KEY_PAIR_GEN, 32, 64, CKF_GENERATE_KEY_PAIR, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_SLH_DSA,              32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_SLH_DSA,         32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, 0},
+    {CKM_HASH_SLH_DSA_SHA224,  32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-224", 0},
+    {CKM_HASH_SLH_DSA_SHA256,  32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-256", 0},
+    {CKM_HASH_SLH_DSA_SHA384,  32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-384", 0},
+    {CKM_HASH_SLH_DSA_SHA512,  32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA2-512", 0},
+    {CKM_HASH_SLH_DSA_SHA3_224, 32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-224", 0},
+    {CKM_HASH_SLH_DSA_SHA3_256, 32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-256", 0},
+    {CKM_HASH_SLH_DSA_SHA3_384, 32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-384", 0},
+    {CKM_HASH_SLH_DSA_SHA3_512, 32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHA3-512", 0},
+    {CKM_HASH_SLH_DSA_SHAKE128, 32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHAKE-128", 0},
+    {CKM_HASH_SLH_DSA_SHAKE256, 32, 64, SIGN_VERIFY, A | P, CKK_SLH_DSA, &mech_pqc_sig_family, "SHAKE-256", 0},
     /* The reference implementation's vendor numbers (include/craton/pkcs11_craton.h):
-     * accepted always, listed only with craton_vendor_pqc; arg = the parameter set. */
-    {CKM_CRATON_ML_KEM_512,  800, 800, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_512},
-    {CKM_CRATON_ML_KEM_768,  1184, 1184, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_768},
-    {CKM_CRATON_ML_KEM_1024, 1568, 1568, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_1024},
-    {CKM_CRATON_ML_DSA_44, 1312, 1312, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_44},
-    {CKM_CRATON_ML_DSA_65, 1952, 1952, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_65},
-    {CKM_CRATON_ML_DSA_87, 2592, 2592, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_87},
-    {CKM_CRATON_SLH_DSA_SHA2_128S, 32, 32, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, CKP_SLH_DSA_SHA2_128S},
-    {CKM_CRATON_SLH_DSA_SHA2_256S, 64, 64, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, P | V, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, CKP_SLH_DSA_SHA2_256S},
-    /* Hybrids (vendor): a post-quantum key with a classical one. */
+     * accepted always, listed only with craton_vendor_pqc; arg = the parameter set.
+     * Approved: the same FIPS 203/204 algorithms under other numbers. */
+    {CKM_CRATON_ML_KEM_512,  800, 800, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, A | P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_512},
+    {CKM_CRATON_ML_KEM_768,  1184, 1184, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, A | P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_768},
+    {CKM_CRATON_ML_KEM_1024, 1568, 1568, CKF_GENERATE_KEY_PAIR | CKF_DERIVE, A | P | V, CKK_ML_KEM, &mech_pqc_kem_family, NULL, CKP_ML_KEM_1024},
+    {CKM_CRATON_ML_DSA_44, 1312, 1312, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, A | P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_44},
+    {CKM_CRATON_ML_DSA_65, 1952, 1952, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, A | P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_65},
+    {CKM_CRATON_ML_DSA_87, 2592, 2592, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, A | P | V, CKK_ML_DSA, &mech_pqc_sig_family, NULL, CKP_ML_DSA_87},
+    {CKM_CRATON_SLH_DSA_SHA2_128S, 32, 32, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, A | P | V, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, CKP_SLH_DSA_SHA2_128S},
+    {CKM_CRATON_SLH_DSA_SHA2_256S, 64, 64, CKF_GENERATE_KEY_PAIR | SIGN_VERIFY, A | P | V, CKK_SLH_DSA, &mech_pqc_sig_family, NULL, CKP_SLH_DSA_SHA2_256S},
+    /* Hybrids (vendor): a post-quantum key with a classical one.  Not
+     * approved: vendor composites (X-Wing's X25519 half, the
+     * ML-DSA-65 + ECDSA concatenation) that no NIST standard describes. */
     {CKM_CRATON_XWING, 1184, 1184, CKF_ENCAPSULATE | CKF_DECAPSULATE, P | MECH_TWO_KEYS, CKK_ML_KEM, &mech_hybrid_family, NULL, 0},
     {CKM_CRATON_ML_DSA_65_ECDSA_P256, 1952, 1952, SIGN_VERIFY, P | MECH_TWO_KEYS, CKK_ML_DSA, &mech_hybrid_family, NULL, 0},
 
-    /* Key derivation (base key sizes in bits; 0: any). */
+    /* Key derivation (base key sizes in bits; 0: any).  Approved: HKDF
+     * (SP 800-56C r2), SP 800-108 r1 counter mode, PBKDF2 (SP 800-132);
+     * in approved-only mode kdf.c takes SHA-2 / SHA-3 PRFs only.  Not
+     * approved: concatenation and XOR (no NIST KDF). */
     {CKM_HKDF_DERIVE,            0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
     {CKM_HKDF_DATA,              0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
     {CKM_SP800_108_COUNTER_KDF,  0, 0, CKF_DERIVE, A, NONE, &mech_kdf_family, NULL, 0},
@@ -245,13 +270,47 @@ static bool listed(const struct mech_desc *d, const struct config *cfg)
     return mech_enabled(d, cfg) && (!(d->policy & MECH_VENDOR_PQC) || cfg->craton_vendor_pqc);
 }
 
-/* The flags d has under cfg (SHA-1 signing withdrawn unless allowed). */
+/* The functions MECH_APPROVED_SIGN keeps in the approved set. */
+#define APPROVED_SIGN_FNS (CKF_SIGN | CKF_VERIFY | CKF_MESSAGE_SIGN | CKF_MESSAGE_VERIFY)
+#define SIGN_FNS          (CKF_SIGN | CKF_SIGN_RECOVER | CKF_MESSAGE_SIGN)
+
+bool mech_approved(const struct mech_desc *d, mech_fn fn)
+{
+    if (!(d->policy & MECH_APPROVED))
+        return false;
+    if ((d->policy & MECH_SHA1_SIGN) && (fn & SIGN_FNS))
+        return false;
+    if ((d->policy & MECH_APPROVED_SIGN) && (fn & ~(CK_FLAGS)APPROVED_SIGN_FNS))
+        return false;
+    return true;
+}
+
+/* The flags d has under cfg: SHA-1 signing withdrawn unless allowed; in
+ * approved-only mode the functions mech_approved refuses (the config
+ * already forces allow_sha1_signing off there). */
 static CK_FLAGS flags_under(const struct mech_desc *d, const struct config *cfg)
 {
     CK_FLAGS f = d->flags;
     if ((d->policy & MECH_SHA1_SIGN) && !cfg->allow_sha1_signing)
-        f &= ~(CK_FLAGS)(CKF_SIGN | CKF_SIGN_RECOVER);
+        f &= ~(CK_FLAGS)SIGN_FNS;
+    if ((d->policy & MECH_APPROVED_SIGN) && cfg->fips_approved_only)
+        f &= ~(CK_FLAGS)(ENC_DEC | WRAP_UNWRAP | RECOVER);
     return f;
+}
+
+/* The smallest key d takes under cfg (CK_MECHANISM_INFO's ulMinKeySize):
+ * RSA 2048 bits without allow_weak_rsa; in approved-only mode HMAC and
+ * generic secrets 112 bits and ECDH 256 (no X25519: 255). */
+static CK_ULONG min_under(const struct mech_desc *d, const struct config *cfg)
+{
+    CK_ULONG min = d->min;
+    if (d->key_type == CKK_RSA && !cfg->allow_weak_rsa)
+        min = 2048;
+    if (cfg->fips_approved_only && d->min == HMAC_MIN)
+        min = 112;
+    if (cfg->fips_approved_only && d->type == CKM_ECDH1_DERIVE)
+        min = 256;
+    return min;
 }
 
 CK_RV mech_list(const struct config *cfg, CK_MECHANISM_TYPE *list, CK_ULONG *count)
@@ -280,10 +339,8 @@ CK_RV mech_info(const struct config *cfg, CK_MECHANISM_TYPE type, CK_MECHANISM_I
     const struct mech_desc *d = mech_find(type);
     if (d == NULL || !mech_enabled(d, cfg))
         return CKR_MECHANISM_INVALID;
-    info->ulMinKeySize = d->min;
+    info->ulMinKeySize = min_under(d, cfg);
     info->ulMaxKeySize = d->max;
-    if (d->key_type == CKK_RSA && !cfg->allow_weak_rsa)
-        info->ulMinKeySize = 2048;
     info->flags = flags_under(d, cfg);
     return CKR_OK;
 }
@@ -339,11 +396,12 @@ static bool class_fits(mech_fn fn, const struct key *k)
 CK_RV mech_check_key(const struct mech_desc *d, mech_fn fn, const struct key *k,
                      const struct config *cfg)
 {
-    if (!class_fits(fn, k))
-        return CKR_KEY_TYPE_INCONSISTENT;
-    if (d->key_type != NONE && d->key_type != k->type)
-        return CKR_KEY_TYPE_INCONSISTENT;
+    CK_RV rv = CKR_KEY_TYPE_INCONSISTENT;
+    if (!class_fits(fn, k) || (d->key_type != NONE && d->key_type != k->type))
+        goto out;
+    rv = CKR_KEY_SIZE_RANGE;
     CK_ULONG size = k->bits;
+    bool sized = true; /* else fixed by the curve / parameter set, or any length */
     switch (k->type) {
     case CKK_AES:
     case CKK_DES3:
@@ -351,16 +409,26 @@ CK_RV mech_check_key(const struct mech_desc *d, mech_fn fn, const struct key *k,
         break;
     case CKK_RSA:
         if (k->bits < 2048 && !cfg->allow_weak_rsa)
-            return CKR_KEY_SIZE_RANGE;
+            goto out;
         break;
     case CKK_EC:
         break;
     default:
-        return CKR_OK; /* fixed by the curve / parameter set, or any length */
+        sized = false;
+        break;
     }
-    if (d->max != 0 && (size < d->min || size > d->max))
-        return CKR_KEY_SIZE_RANGE;
-    return CKR_OK;
+    if (sized && d->max != 0 && (size < d->min || size > d->max))
+        goto out;
+    rv = cfg->fips_approved_only ? key_approved(k) : CKR_OK;
+out:
+    return rv;
+}
+
+CK_FLAGS mech_op_validation(const struct mech_op *op)
+{
+    bool ok = mech_approved(op->desc, op->fn) && !op->unapproved &&
+              (op->key == NULL || key_approved(op->key) == CKR_OK);
+    return ok ? KEY_VALIDATION_APPROVED : 0;
 }
 
 void *mech_op_alloc(size_t size, const struct mech_op_ops *ops, const struct mech_desc *d,

@@ -451,10 +451,13 @@ static CK_RV parse_pss(struct rsa_op *r, const CK_MECHANISM *m, const char *alg,
         return CKR_MECHANISM_PARAM_INVALID;
     if (alg != NULL && strcmp(alg, s->md) != 0)
         return CKR_MECHANISM_PARAM_INVALID;
-    /* SHA-1 PSS signatures follow the table's SHA-1 signing policy. */
-    if (alg == NULL && p->hashAlg == CKM_SHA_1 && r->head.fn == CKF_SIGN &&
-        !cfg->allow_sha1_signing)
-        return CKR_MECHANISM_PARAM_INVALID;
+    /* SHA-1 PSS signatures follow the table's SHA-1 signing policy, and
+     * are never approved (validation flag 0). */
+    if (alg == NULL && p->hashAlg == CKM_SHA_1 && r->head.fn == CKF_SIGN) {
+        if (!cfg->allow_sha1_signing)
+            return CKR_MECHANISM_PARAM_INVALID;
+        r->head.unapproved = true;
+    }
     /* RFC 8017 9.1.1: emLen = ceil((modBits - 1) / 8) >= hLen + sLen + 2. */
     size_t em_len = (r->head.key->bits - 1 + 7) / 8;
     if (em_len < r->hlen + 2)

@@ -9,21 +9,21 @@
 static const struct curve curves[] = {
     {CKK_EC, NID_X9_62_prime256v1, "prime256v1", 32,
      {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}, 10,
-     {"prime256v1", "P-256", "secp256r1"}},
+     {"prime256v1", "P-256", "secp256r1"}, true},
     {CKK_EC, NID_secp384r1, "secp384r1", 48, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, 7,
-     {"secp384r1", "P-384", NULL}},
+     {"secp384r1", "P-384", NULL}, true},
     {CKK_EC, NID_secp521r1, "secp521r1", 66, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23}, 7,
-     {"secp521r1", "P-521", NULL}},
+     {"secp521r1", "P-521", NULL}, true},
     {CKK_EC, NID_secp256k1, "secp256k1", 32, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a}, 7,
-     {"secp256k1", NULL, NULL}},
+     {"secp256k1", NULL, NULL}, false},
     {CKK_EC_EDWARDS, NID_ED25519, "ED25519", 32, {0x06, 0x03, 0x2b, 0x65, 0x70}, 5,
-     {"edwards25519", "ed25519", NULL}},
+     {"edwards25519", "ed25519", NULL}, true},
     {CKK_EC_EDWARDS, NID_ED448, "ED448", 57, {0x06, 0x03, 0x2b, 0x65, 0x71}, 5,
-     {"edwards448", "ed448", NULL}},
+     {"edwards448", "ed448", NULL}, true},
     {CKK_EC_MONTGOMERY, NID_X25519, "X25519", 32, {0x06, 0x03, 0x2b, 0x65, 0x6e}, 5,
-     {"curve25519", "x25519", NULL}},
+     {"curve25519", "x25519", NULL}, false},
     {CKK_EC_MONTGOMERY, NID_X448, "X448", 56, {0x06, 0x03, 0x2b, 0x65, 0x6f}, 5,
-     {"curve448", "x448", NULL}},
+     {"curve448", "x448", NULL}, false},
 };
 /* clang-format on */
 
@@ -95,6 +95,14 @@ static const struct curve *by_name(const unsigned char *v, size_t len)
                 strncasecmp(curves[i].names[j], (const char *)v, len) == 0)
                 return &curves[i];
     return NULL;
+}
+
+bool curve_name_approved(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < ARRAY_SIZE(curves); i++)
+        if (strcmp(curves[i].name, name) == 0)
+            return curves[i].approved;
+    return false;
 }
 
 CK_RV curve_from_params(const struct attr *ec_params, const struct curve **out)

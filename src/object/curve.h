@@ -32,6 +32,9 @@ struct curve {
     size_t oid_len;
     /* accepted PrintableString names (case-insensitive; NULL ends) */
     const char *names[CURVE_NAMES];
+    /* in the approved set of fips_approved_only (FIPS 186-5 / SP 800-186:
+     * P-256, P-384, P-521, Ed25519, Ed448; docs/mechanisms.md) */
+    bool approved;
 };
 
 /* The curve a CKA_EC_PARAMS value names: the DER of a namedCurve OBJECT
@@ -43,6 +46,11 @@ struct curve {
  * table (another OID or name, explicit ecParameters, implicitlyCA).  The
  * caller checks the curve's key type. */
 CK_RV curve_from_params(const struct attr *ec_params, const struct curve **out) WARN_UNUSED;
+
+/* Is the curve of OpenSSL group / key type name (struct key's curve, a
+ * struct curve's name) in the approved set?  False for NULL and for names
+ * not in the table. */
+bool curve_name_approved(const char *name);
 
 /* Parses one DER TLV with a low tag number that spans exactly len bytes
  * (definite, minimal length of at most two octets): true with *tag, *val

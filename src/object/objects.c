@@ -230,6 +230,25 @@ static CK_OBJECT_CLASS object_class(const struct object *obj)
     return cls;
 }
 
+/* The attributes computed on read and never stored: a key's
+ * CKA_OBJECT_VALIDATION_FLAGS (PKCS#11 3.2, key_validation_flags).  Fills
+ * *tmp (value in *flags) and returns it, or NULL when obj has no computed
+ * attribute type. */
+static const struct attr *computed(const struct object *obj, CK_ATTRIBUTE_TYPE type,
+                                   CK_FLAGS *flags, struct attr *tmp)
+{
+    CK_OBJECT_CLASS cls = object_class(obj);
+    if (type != CKA_OBJECT_VALIDATION_FLAGS ||
+        (cls != CKO_SECRET_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_PRIVATE_KEY))
+        return NULL;
+    *flags = key_validation_flags(&obj->attrs);
+    tmp->type = type;
+    tmp->len = sizeof(*flags);
+    tmp->value = (unsigned char *)flags;
+    tmp->secret = false;
+    return tmp;
+}
+
 static CK_RV append(struct objects *o, struct object *obj)
 {
     if (o->n >= OBJECTS_MAX)
@@ -711,8 +730,12 @@ CK_RV objects_get_attributes(struct objects *o, CK_OBJECT_HANDLE h, const struct
     /* Spec 5.7: every attribute is processed; the last problem is returned. */
     for (CK_ULONG i = 0; i < count; i++) {
         CK_ATTRIBUTE *t = &tmpl[i];
-        CK_RV r = rules_readable(&obj->attrs, t->type);
-        const struct attr *a = attrs_find(&obj->attrs, t->type);
+        CK_FLAGS flags;
+        struct attr tmp;
+        const struct attr *a = computed(obj, t->type, &flags, &tmp);
+        CK_RV r = a != NULL ? CKR_OK : rules_readable(&obj->attrs, t->type);
+        if (a == NULL)
+            a = attrs_find(&obj->attrs, t->type);
         if (r == CKR_OK && a == NULL)
             r = CKR_ATTRIBUTE_TYPE_INVALID;
         /* A secret attribute still sealed (no user logged in) exists but
@@ -833,7 +856,17 @@ static bool matches(const struct object *obj, const struct attrs *tmpl,
     for (size_t i = 0; i < tmpl->n; i++)
         if (rules_readable(&obj->attrs, tmpl->v[i].type) == CKR_ATTRIBUTE_SENSITIVE)
             return false;
-    return attrs_match(&obj->attrs, tmpl);
+    /* Entry by entry, a computed attribute against its computed value. */
+    for (size_t i = 0; i < tmpl->n; i++) {
+        CK_FLAGS flags;
+        struct attr tmp;
+        const struct attrs want = {(struct attr *)&tmpl->v[i], 1, 1};
+        const struct attrs have = {&tmp, 1, 1};
+        bool c = computed(obj, tmpl->v[i].type, &flags, &tmp) != NULL;
+        if (!attrs_match(c ? &have : &obj->attrs, &want))
+            return false;
+    }
+    return true;
 }
 
 struct found {

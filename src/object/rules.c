@@ -113,6 +113,8 @@ static const struct rule KEY[] = {
     RULE(CKA_LOCAL, K_BOOL, R_MODULE),
     RULE(CKA_KEY_GEN_MECHANISM, K_ULONG, R_MODULE),
     RULE(CKA_ALLOWED_MECHANISMS, K_MECHS, 0),
+    /* 3.2: computed on read (objects.c, key_validation_flags), never stored */
+    RULE(CKA_OBJECT_VALIDATION_FLAGS, K_ULONG, R_MODULE),
 };
 
 static const struct rule PUBLIC[] = {
