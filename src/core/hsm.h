@@ -6,10 +6,12 @@
 #ifndef CRATON_CORE_HSM_H
 #define CRATON_CORE_HSM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "common/util.h"
+#include "audit/audit.h"
 #include "config/config.h"
 #include "core/session.h"
 #include "core/token.h"
@@ -24,6 +26,7 @@ struct hsm {
     size_t slot_count;
     struct token **tokens; /* index = slot ID */
     struct session_table *sessions;
+    struct audit *audit; /* NULL when [audit] is disabled or log_level = "none" */
     /* Chain of cores inherited through fork() and left untouched. */
     struct hsm *inherited;
 };
@@ -37,9 +40,22 @@ CK_RV hsm_initialize(CK_VOID_PTR args) WARN_UNUSED;
 CK_RV hsm_finalize(CK_VOID_PTR reserved) WARN_UNUSED;
 
 /* Entry check of every function but the interface queries: CKR_OK and the
- * core, or CKR_CRYPTOKI_NOT_INITIALIZED (never initialised, finalised, or
- * this is a forked child that has not called C_Initialize). */
+ * core, CKR_GENERAL_ERROR in the error state (hsm_fail), or
+ * CKR_CRYPTOKI_NOT_INITIALIZED (never initialised, finalised, or this is a
+ * forked child that has not called C_Initialize). */
 CK_RV hsm_enter(struct hsm **out) WARN_UNUSED;
+
+/* Puts the module in its error state (a failed power-on or conditional
+ * self-test, a failed audit write): every later call but C_Initialize,
+ * C_Finalize and the interface queries returns CKR_GENERAL_ERROR.  reason
+ * goes to stderr and to the audit log.  C_Finalize leaves the state; the
+ * next C_Initialize runs the power-on self-tests again.  Thread-safe; the
+ * first reason is kept. */
+void hsm_fail(const char *reason);
+
+/* Whether the module is in its error state, and why (copied into
+ * why[whylen], "" when not). */
+bool hsm_failed(char *why, size_t whylen);
 
 /* The token of slot, or CKR_SLOT_ID_INVALID. */
 CK_RV hsm_token(struct hsm *h, CK_SLOT_ID slot, struct token **out) WARN_UNUSED;

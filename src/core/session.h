@@ -43,6 +43,13 @@ CK_STATE session_state(const struct session *s);
 void session_info(const struct session *s, CK_SESSION_INFO *info);
 CK_SESSION_HANDLE session_handle(const struct session *s);
 
+/* The validation flags (PKCS#11 3.2 C_GetSessionValidationFlags,
+ * CKS_LAST_VALIDATION_OK) of the last operation that completed in the
+ * session (mech_op_validation; 0 before any).  Atomic: no lock needed, so
+ * the setter may run under session_lock. */
+void session_set_validation(struct session *s, CK_FLAGS flags);
+CK_FLAGS session_validation(const struct session *s);
+
 /* The session's search (C_FindObjects*).  find_begin takes ownership of
  * handles (malloc'd; freed by find_end or when the session goes) or returns
  * CKR_OPERATION_ACTIVE; find_next / find_end return
@@ -77,12 +84,13 @@ struct key;
 /* One operation slot.  op NULL: no operation of this kind. */
 struct session_slot {
     struct mech_op *op;
-    bool active;         /* message APIs: Init done (op is per message) */
-    CK_MECHANISM mech;   /* message APIs: the Init mechanism, parameter copied */
-    struct key *key;     /* message APIs: the Init key (a reference) */
-    bool needs_login;    /* CKA_ALWAYS_AUTHENTICATE key: C_Login(CKU_CONTEXT_SPECIFIC) first */
-    unsigned char *blob; /* C_VerifySignatureInit: the signature; a single-part
-                            mechanism's Update input (wiped when freed) */
+    bool active;       /* message APIs: Init done (op is per message) */
+    CK_MECHANISM mech; /* message APIs: the Init mechanism, parameter copied */
+    struct key *key;   /* message APIs: the Init key (a reference) */
+    bool needs_login;  /* CKA_ALWAYS_AUTHENTICATE key: C_Login(CKU_CONTEXT_SPECIFIC) first */
+    CK_OBJECT_HANDLE key_handle; /* the Init key's object (for the audit log) */
+    unsigned char *blob;         /* C_VerifySignatureInit: the signature; a single-part
+                                    mechanism's Update input (wiped when freed) */
     CK_ULONG blob_len;
     size_t blob_cap; /* bytes allocated at blob */
 };

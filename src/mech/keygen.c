@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,10 +144,12 @@ static CK_RV kg_generate(const struct mech_desc *d, const CK_MECHANISM *m, struc
     CK_ULONG len = 0;
     CK_RV rv = CKR_MECHANISM_PARAM_INVALID;
 
-    (void)cfg;
     if (m->ulParameterLen != 0)
         goto out;
     if ((rv = secret_len(d, t, &len)) != CKR_OK)
+        goto out;
+    /* approved-only mode: e.g. HMAC keys of at least 112 bits */
+    if (cfg->fips_approved_only && (rv = key_approved_params(d->key_type, len * 8, NULL)) != CKR_OK)
         goto out;
     rv = CKR_HOST_MEMORY;
     if ((buf = crypto_secret_alloc(len)) == NULL)
@@ -476,6 +479,23 @@ CK_RV mech_pairwise_check(struct crypto *c, EVP_PKEY *pkey, CK_KEY_TYPE kt)
     return rv == CKR_HOST_MEMORY ? rv : rv == CKR_OK ? CKR_OK : CKR_DEVICE_ERROR;
 }
 
+CK_RV mech_generated_pair_check(struct crypto *c, EVP_PKEY *pkey, CK_KEY_TYPE kt)
+{
+    CK_RV rv = mech_pairwise_check(c, pkey, kt);
+#ifdef CRATON_TEST_HOOKS
+    const char *force = getenv("CRATON_TEST_PCT_FAIL");
+    if (rv == CKR_OK && force != NULL && strcmp(force, "1") == 0)
+        rv = CKR_DEVICE_ERROR;
+#endif
+    if (rv == CKR_OK || rv == CKR_HOST_MEMORY)
+        return rv;
+    char why[96];
+    snprintf(why, sizeof(why), "pairwise consistency test failed on a generated %s key pair",
+             EVP_PKEY_get0_type_name(pkey) != NULL ? EVP_PKEY_get0_type_name(pkey) : "?");
+    crypto_fail(why);
+    return CKR_GENERAL_ERROR;
+}
+
 /* ---- C_GenerateKeyPair ---------------------------------------------------- */
 
 /* The attributes of a key pair (for removal when something fails). */
@@ -512,6 +532,9 @@ static CK_RV kg_generate_pair(const struct mech_desc *d, const CK_MECHANISM *m, 
     case CKM_EC_MONTGOMERY_KEY_PAIR_GEN:
         if ((rv = pair_curve(pub, priv, kt, &cv)) != CKR_OK)
             break;
+        /* approved-only mode: NIST curves (CKR_CURVE_NOT_SUPPORTED) */
+        if (cfg->fips_approved_only && (rv = key_approved_params(kt, 0, cv->name)) != CKR_OK)
+            break;
         if (kt == CKK_EC) {
             OSSL_PARAM params[] = {
                 OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)cv->name, 0),
@@ -526,7 +549,7 @@ static CK_RV kg_generate_pair(const struct mech_desc *d, const CK_MECHANISM *m, 
         rv = CKR_MECHANISM_INVALID;
         break;
     }
-    if (rv != CKR_OK || (rv = mech_pairwise_check(c, pkey, kt)) != CKR_OK)
+    if (rv != CKR_OK || (rv = mech_generated_pair_check(c, pkey, kt)) != CKR_OK)
         goto out;
     exported = true;
     rv = keyexport_attrs(pkey, kt, pub, priv);

@@ -35,12 +35,15 @@
 
 /* Policy classes (mech_desc.policy bits). */
 enum {
-    MECH_APPROVED = 1u << 0,   /* allowed when fips_approved_only */
-    MECH_SHA1_SIGN = 1u << 1,  /* SHA-1 signature: needs allow_sha1_signing */
-    MECH_PQC = 1u << 2,        /* post-quantum: needs enable_pqc */
-    MECH_VENDOR_PQC = 1u << 3, /* reference's vendor alias: listed only with craton_vendor_pqc */
-    MECH_LEGACY = 1u << 4,     /* Triple DES: never in approved-only mode */
-    MECH_TWO_KEYS = 1u << 5,   /* hybrid: CK_CRATON_HYBRID_PARAMS names a second key */
+    MECH_APPROVED = 1u << 0,      /* allowed when fips_approved_only */
+    MECH_SHA1_SIGN = 1u << 1,     /* SHA-1 signature: needs allow_sha1_signing */
+    MECH_PQC = 1u << 2,           /* post-quantum: needs enable_pqc */
+    MECH_VENDOR_PQC = 1u << 3,    /* reference's vendor alias: listed only with craton_vendor_pqc */
+    MECH_LEGACY = 1u << 4,        /* Triple DES: never in approved-only mode */
+    MECH_TWO_KEYS = 1u << 5,      /* hybrid: CK_CRATON_HYBRID_PARAMS names a second key */
+    MECH_APPROVED_SIGN = 1u << 6, /* with MECH_APPROVED: approved for signatures only
+                                     (encryption, wrapping, recovery withdrawn when
+                                     fips_approved_only: PKCS#1 v1.5, SP 800-131A r2) */
 };
 
 struct mech_desc;
@@ -107,8 +110,11 @@ struct mech_op {
     mech_fn fn;
     struct key *key; /* a reference, or NULL (digests) */
     struct crypto *crypto;
-    bool updated; /* an Update has happened: single-part calls now give
-                     CKR_OPERATION_ACTIVE */
+    bool updated;    /* an Update has happened: single-part calls now give
+                        CKR_OPERATION_ACTIVE */
+    bool unapproved; /* a family's parameter choice left the approved set
+                        (e.g. SHA-1 in CKM_RSA_PKCS_PSS signing): the
+                        operation's validation flag is 0 */
 };
 
 /* A generated key: the family fills these attribute lists (already
@@ -189,6 +195,19 @@ const struct mech_desc *mech_find(CK_MECHANISM_TYPE type);
  * accepted even when not listed)? */
 bool mech_enabled(const struct mech_desc *d, const struct config *cfg);
 
+/* Is function fn (one CKF_* function flag) of d in the approved set
+ * (docs/mechanisms.md)?  MECH_APPROVED rows, minus SHA-1 signing
+ * (MECH_SHA1_SIGN: verification stays, as SP 800-131A r2's legacy use) and
+ * minus everything but signing and verification for MECH_APPROVED_SIGN
+ * rows.  Under fips_approved_only exactly these are listed and usable. */
+bool mech_approved(const struct mech_desc *d, mech_fn fn);
+
+/* The PKCS#11 3.2 validation flags of an operation that completed:
+ * KEY_VALIDATION_APPROVED when mech_approved(op->desc, op->fn), its key
+ * (if any) passes key_approved and no family marked it unapproved; else 0.
+ * For C_GetSessionValidationFlags (CKS_LAST_VALIDATION_OK). */
+CK_FLAGS mech_op_validation(const struct mech_op *op);
+
 /* C_GetMechanismList: the types of the enabled, listed mechanisms in table
  * order (output convention with a count: list NULL -> *count set). */
 CK_RV mech_list(const struct config *cfg, CK_MECHANISM_TYPE *list, CK_ULONG *count);
@@ -204,8 +223,11 @@ CK_RV mech_lookup(const struct config *cfg, const CK_MECHANISM *m, mech_fn fn,
 /* Key policy common to every family: key class for fn (public key for
  * verify/encrypt/wrap, private for sign/decrypt/unwrap, secret for
  * symmetric), key type (d->key_type), size within [min, max] and the
- * configuration's floors (RSA < 2048 bits without allow_weak_rsa).  Returns
- * CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_SIZE_RANGE or CKR_OK. */
+ * configuration's floors (RSA < 2048 bits without allow_weak_rsa; with
+ * fips_approved_only the key must pass key_approved: RSA >= 2048, NIST
+ * curves, secrets >= 112 bits).  Returns CKR_KEY_TYPE_INCONSISTENT,
+ * CKR_KEY_SIZE_RANGE, CKR_CURVE_NOT_SUPPORTED (approved-only mode: a key on
+ * another curve) or CKR_OK. */
 CK_RV mech_check_key(const struct mech_desc *d, mech_fn fn, const struct key *k,
                      const struct config *cfg) WARN_UNUSED;
 
@@ -247,6 +269,14 @@ extern const struct mech_family mech_hybrid_family;  /* hybrid.c: X-Wing, ML-DSA
  * kt has no test (the pair must be discarded), or CKR_HOST_MEMORY.  pkey
  * stays the caller's. */
 CK_RV mech_pairwise_check(struct crypto *c, struct evp_pkey_st *pkey, CK_KEY_TYPE kt) WARN_UNUSED;
+
+/* The conditional test of a key pair the module just generated: a failing
+ * pairwise test is a module failure (FIPS 140-3 IG 10.3.A), not a caller
+ * error: crypto_fail() puts the module in its error state and the result
+ * is CKR_GENERAL_ERROR.  Test builds: CRATON_TEST_PCT_FAIL=1 forces it.
+ * CKR_OK, CKR_HOST_MEMORY or CKR_GENERAL_ERROR. */
+CK_RV mech_generated_pair_check(struct crypto *c, struct evp_pkey_st *pkey,
+                                CK_KEY_TYPE kt) WARN_UNUSED;
 
 /* ECDSA signature encodings (ec.c): DER ECDSA-Sig-Value -> the PKCS#11
  * form r || s (half bytes each; CKR_DEVICE_ERROR when der does not parse

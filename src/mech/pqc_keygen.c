@@ -94,7 +94,7 @@ CK_RV mech_pqc_generate(struct crypto *c, const struct mech_desc *d, const CK_ME
     if ((rv = crypto_random(c, &fresh, 1, true)) != CKR_OK)
         goto out;
     if ((rv = keygen(mech_libctx(c), alg, hook, seed_len, &pkey)) != CKR_OK ||
-        (rv = mech_pairwise_check(c, pkey, d->key_type)) != CKR_OK)
+        (rv = mech_generated_pair_check(c, pkey, d->key_type)) != CKR_OK)
         goto out;
     exported = true;
     rv = keyexport_attrs(pkey, d->key_type, pub, priv);

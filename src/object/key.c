@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "object/curve.h"
 #include "object/keyimport.h"
 
 static const char *curve_name(EVP_PKEY *pkey)
@@ -81,6 +82,100 @@ CK_RV key_permits(const struct key *k, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYP
     return CKR_OK;
 }
 
+#define KEY_RSA_APPROVED_MIN    2048UL /* SP 800-131A r2: 112-bit security */
+#define KEY_SECRET_APPROVED_MIN 112UL  /* bits: HMAC keys, SP 800-131A r2 table 9 */
+
+CK_RV key_approved_params(CK_KEY_TYPE kt, CK_ULONG bits, const char *curve)
+{
+    CK_RV rv = CKR_OK;
+    switch (kt) {
+    case CKK_RSA:
+        if (bits < KEY_RSA_APPROVED_MIN)
+            rv = CKR_KEY_SIZE_RANGE;
+        break;
+    case CKK_EC:
+    case CKK_EC_EDWARDS:
+    case CKK_EC_MONTGOMERY:
+        if (!curve_name_approved(curve))
+            rv = CKR_CURVE_NOT_SUPPORTED;
+        break;
+    case CKK_AES:
+        if (bits != 128 && bits != 192 && bits != 256)
+            rv = CKR_KEY_SIZE_RANGE;
+        break;
+    case CKK_GENERIC_SECRET:
+    case CKK_SHA_1_HMAC:
+    case CKK_SHA224_HMAC:
+    case CKK_SHA256_HMAC:
+    case CKK_SHA384_HMAC:
+    case CKK_SHA512_HMAC:
+    case CKK_SHA512_224_HMAC:
+    case CKK_SHA512_256_HMAC:
+    case CKK_SHA3_224_HMAC:
+    case CKK_SHA3_256_HMAC:
+    case CKK_SHA3_384_HMAC:
+    case CKK_SHA3_512_HMAC:
+    case CKK_HKDF:
+        if (bits < KEY_SECRET_APPROVED_MIN)
+            rv = CKR_KEY_SIZE_RANGE;
+        break;
+    case CKK_ML_KEM:
+    case CKK_ML_DSA:
+    case CKK_SLH_DSA:
+        break; /* every parameter set is approved */
+    default:
+        rv = CKR_KEY_TYPE_INCONSISTENT;
+        break;
+    }
+    return rv;
+}
+
+CK_RV key_approved(const struct key *k)
+{
+    return key_approved_params(k->type, k->bits, k->curve);
+}
+
+/* Bits of a big-endian unsigned integer. */
+static CK_ULONG be_bits(const struct attr *a)
+{
+    size_t i = 0;
+    if (a == NULL)
+        return 0;
+    while (i < a->len && a->value[i] == 0)
+        i++;
+    if (i == a->len)
+        return 0;
+    CK_ULONG bits = (CK_ULONG)(a->len - i) * 8;
+    for (unsigned char top = a->value[i]; (top & 0x80) == 0; top <<= 1)
+        bits--;
+    return bits;
+}
+
+CK_FLAGS key_validation_flags(const struct attrs *a)
+{
+    CK_ULONG cls = 0, kt = 0, bits = 0;
+    const char *curve = NULL;
+    if (attrs_get_ulong(a, CKA_CLASS, &cls) != CKR_OK ||
+        attrs_get_ulong(a, CKA_KEY_TYPE, &kt) != CKR_OK ||
+        (cls != CKO_SECRET_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_PRIVATE_KEY))
+        return 0;
+    if (cls == CKO_SECRET_KEY) {
+        CK_ULONG len = 0;
+        const struct attr *v = attrs_find(a, CKA_VALUE);
+        if (attrs_get_ulong(a, CKA_VALUE_LEN, &len) != CKR_OK)
+            len = v != NULL ? v->len : 0;
+        bits = len * 8;
+    } else if (kt == CKK_RSA) {
+        bits = be_bits(attrs_find(a, CKA_MODULUS));
+    } else if (kt == CKK_EC || kt == CKK_EC_EDWARDS || kt == CKK_EC_MONTGOMERY) {
+        const struct attr *p = attrs_find(a, CKA_EC_PARAMS);
+        const struct curve *cv = NULL;
+        if (p != NULL && curve_from_params(p, &cv) == CKR_OK)
+            curve = cv->name;
+    }
+    return key_approved_params(kt, bits, curve) == CKR_OK ? KEY_VALIDATION_APPROVED : 0;
+}
+
 CK_RV key_build(struct crypto *c, const struct attrs *a, struct key **out)
 {
     CK_ULONG cls = 0, kt = 0;
@@ -98,6 +193,15 @@ CK_RV key_build(struct crypto *c, const struct attrs *a, struct key **out)
     k->type = kt;
     k->always_authenticate = attrs_bool(a, CKA_ALWAYS_AUTHENTICATE, false);
     (void)attrs_get_ulong(a, CKA_PARAMETER_SET, &k->parameter_set);
+    const struct attr *id = attrs_find(a, CKA_ID), *label = attrs_find(a, CKA_LABEL);
+    if (id != NULL && id->len > 0) {
+        k->id_len = id->len < KEY_NOTE_MAX ? id->len : KEY_NOTE_MAX;
+        memcpy(k->id, id->value, k->id_len);
+    }
+    if (label != NULL && label->len > 0) {
+        k->label_len = label->len < KEY_NOTE_MAX ? label->len : KEY_NOTE_MAX;
+        memcpy(k->label, label->value, k->label_len);
+    }
 
     CK_RV rv = use_policy(k, a);
     if (rv != CKR_OK) {

@@ -94,6 +94,7 @@ CK_RV C_EncapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                                     pulCiphertextLen, &ss, &sslen);
     if (rv == CKR_OK)
         rv = make_key(&c, hSession, &t, len, ss, sslen, phKey);
+    p11_audit_new_key(&c, "encapsulate", pMechanism, hPublicKey, phKey, rv);
 out:
     crypto_secret_free(ss, sslen);
     key_unref(classic);
@@ -132,6 +133,7 @@ CK_RV C_DecapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                                     ulCiphertextLen, &ss, &sslen);
     if (rv == CKR_OK)
         rv = make_key(&c, hSession, &t, len, ss, sslen, phKey);
+    p11_audit_new_key(&c, "decapsulate", pMechanism, hPrivateKey, phKey, rv);
     crypto_secret_free(ss, sslen);
     key_unref(classic);
     key_unref(k);

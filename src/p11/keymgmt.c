@@ -2,6 +2,7 @@
  * follow one path: the application's template, the class and key type the
  * mechanism makes, the attribute rules, the mechanism's key material, the
  * import checks (which add the derived attributes), the object store. */
+#include <stdio.h>
 #include <string.h>
 
 #include "object/keyexport.h"
@@ -80,6 +81,8 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = d->family->generate(d, pMechanism, c.h->crypto, &c.h->cfg, &t);
     if (rv == CKR_OK)
         rv = p11_add_key(&c, &t, hSession, false, phKey);
+    p11_audit_key(&c, "key_generate", pMechanism, rv == CKR_OK ? *phKey : CK_INVALID_HANDLE, NULL,
+                  rv);
     attrs_free(&t);
     p11_call_end(&c);
     return rv;
@@ -138,6 +141,13 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
             util_log("C_GenerateKeyPair: could not remove the public half %lu", hpub);
         else
             *phPublicKey = hpub;
+    }
+    if (audit_wants(c.h->audit, AUDIT_CRYPTO)) {
+        char detail[40] = "";
+        if (rv == CKR_OK)
+            snprintf(detail, sizeof(detail), "public key %lu", (unsigned long)*phPublicKey);
+        p11_audit_key(&c, "key_pair_generate", pMechanism,
+                      rv == CKR_OK ? *phPrivateKey : CK_INVALID_HANDLE, detail, rv);
     }
     attrs_free(&pub);
     attrs_free(&priv);
@@ -223,6 +233,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
         rv = attrs_set(&t, CKO_SECRET_KEY, CKA_VALUE, value, (CK_ULONG)value_len);
     if (rv == CKR_OK)
         rv = p11_add_key(&c, &t, hSession, false, phKey);
+    p11_audit_new_key(&c, "derive", pMechanism, hBaseKey, phKey, rv);
     crypto_secret_free(value, value_len);
     key_unref(k);
     attrs_free(&t);
@@ -319,6 +330,12 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                  : CKR_MECHANISM_INVALID;
     if (rv == CKR_DATA_LEN_RANGE)
         rv = CKR_KEY_SIZE_RANGE; /* the key does not fit the mechanism */
+    if (rv != CKR_BUFFER_TOO_SMALL && !(rv == CKR_OK && pWrappedKey == NULL) &&
+        audit_wants(c.h->audit, AUDIT_CRYPTO)) {
+        char detail[40];
+        snprintf(detail, sizeof(detail), "wrapped object %lu", (unsigned long)hKey);
+        p11_audit_key(&c, "wrap", pMechanism, hWrappingKey, detail, rv);
+    }
     mech_op_free(op);
     crypto_secret_free(bytes, len);
     key_unref(wk);
@@ -438,6 +455,7 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     }
     if (rv == CKR_OK)
         rv = objects_add(c.objs, &t, hSession, &c.v, phKey);
+    p11_audit_new_key(&c, "unwrap", pMechanism, hUnwrappingKey, phKey, rv);
     crypto_secret_free(bytes, held > 0 ? held : 1);
     mech_op_free(op);
     key_unref(uk);

@@ -61,6 +61,7 @@ static CK_RV crypt_message(CK_SESSION_HANDLE hSession, enum session_op k, CK_VOI
                                 ulAssociatedDataLen);
         if (rv == CKR_OK)
             rv = op->ops->msg_next(op, pParameter, ulParameterLen, in, inlen, out, outlen, true);
+        p11_op_done(&c, k, op, session_op_slot(c.s, k)->key_handle, rv);
     }
     msg_end_call(&c);
     return rv;
@@ -98,6 +99,10 @@ static CK_RV crypt_next(CK_SESSION_HANDLE hSession, enum session_op k, CK_VOID_P
     else
         rv = op->ops->msg_next(op, pParameter, ulParameterLen, in, inlen, out, outlen,
                                (flags & CKF_END_OF_MESSAGE) != 0);
+    /* A message ends with its last part (not a size query), or an error. */
+    if ((rv == CKR_OK && (flags & CKF_END_OF_MESSAGE) && out != NULL) ||
+        (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL && rv != CKR_ARGUMENTS_BAD))
+        p11_op_done(&c, k, op, session_op_slot(c.s, k)->key_handle, rv);
     msg_end_call(&c);
     return rv;
 }
@@ -239,8 +244,10 @@ static CK_RV msg_sign_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_f
         slot->key = key;
         key = NULL;
         slot->active = true;
+        slot->key_handle = hKey;
     } else {
         session_slot_clear(slot);
+        p11_op_refused(&c, k, pMechanism, hKey, rv);
     }
 out:
     mech_op_free(probe);
@@ -309,8 +316,11 @@ CK_RV C_SignMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG
         rv = CKR_ARGUMENTS_BAD;
     else
         rv = message_op(&c, slot, CKF_SIGN, pParameter, ulParameterLen, &op);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK) {
         rv = p11_run_oneshot(op, pData, ulDataLen, pSignature, pulSignatureLen);
+        if (rv != CKR_BUFFER_TOO_SMALL && !(rv == CKR_OK && pSignature == NULL))
+            p11_op_done(&c, SESSION_OP_MSG_SIGN, op, slot->key_handle, rv);
+    }
     mech_op_free(op);
     session_unlock(c.s);
     p11_call_end(&c);
@@ -371,6 +381,9 @@ CK_RV C_SignMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_U
                 rv = op->ops->final(op, pSignature, pulSignatureLen);
         }
     }
+    if (op != NULL && rv != CKR_BUFFER_TOO_SMALL && rv != CKR_ARGUMENTS_BAD &&
+        (rv != CKR_OK || (pulSignatureLen != NULL && pSignature != NULL)))
+        p11_op_done(&c, SESSION_OP_MSG_SIGN, op, slot->key_handle, rv);
     if (op != NULL && rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) {
         mech_op_free(slot->op); /* the message failed; the session's Init stays */
         slot->op = NULL;
@@ -410,8 +423,10 @@ CK_RV C_VerifyMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULO
         rv = CKR_ARGUMENTS_BAD;
     else
         rv = message_op(&c, slot, CKF_VERIFY, pParameter, ulParameterLen, &op);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK) {
         rv = p11_run_verify(op, pData, ulDataLen, pSignature, ulSignatureLen);
+        p11_op_done(&c, SESSION_OP_MSG_VERIFY, op, slot->key_handle, rv);
+    }
     mech_op_free(op);
     session_unlock(c.s);
     p11_call_end(&c);
@@ -462,6 +477,8 @@ CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
         if (rv == CKR_OK && pSignature != NULL)
             rv = op->ops->verify_final(op, pSignature, ulSignatureLen);
     }
+    if (op != NULL && rv != CKR_ARGUMENTS_BAD && (rv != CKR_OK || pSignature != NULL))
+        p11_op_done(&c, SESSION_OP_MSG_VERIFY, op, slot->key_handle, rv);
     if (op != NULL && (rv != CKR_OK || pSignature != NULL)) {
         mech_op_free(slot->op);
         slot->op = NULL;

@@ -1,7 +1,9 @@
 /* Object management (PKCS#11 3.2 section 5.7). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ck_names.h"
 #include "core/hsm.h"
 #include "object/keyimport.h"
 #include "object/objects.h"
@@ -31,8 +33,15 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
         (void)attrs_get_ulong(&a, CKA_KEY_TYPE, &kt);
         rv = keyimport_check(c.h->crypto, cls, kt, &a);
     }
+    struct p11_audit_obj ao;
+    bool audit = rv != CKR_ARGUMENTS_BAD && audit_wants(c.h->audit, AUDIT_ADMIN);
+    if (audit)
+        p11_audit_obj_from_attrs(&ao, &a);
     if (rv == CKR_OK)
         rv = objects_add(c.objs, &a, hSession, &c.v, phObject);
+    if (audit)
+        p11_audit_object(&c, "object_create", AUDIT_ADMIN, rv == CKR_OK ? *phObject : 0, AUDIT_NONE,
+                         &ao, rv);
     attrs_free(&a);
     p11_call_end(&c);
     return rv;
@@ -61,8 +70,29 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTR
         rv = attrs_set(&copy, cls, changes.v[i].type, changes.v[i].value, changes.v[i].len);
     if (rv == CKR_OK)
         rv = p11_may_hold(&c, &copy);
+    struct p11_audit_obj ao;
+    bool audit = rv != CKR_ARGUMENTS_BAD && audit_wants(c.h->audit, AUDIT_ADMIN);
+    if (audit)
+        p11_audit_obj_from_attrs(&ao, &copy);
     if (rv == CKR_OK)
         rv = objects_add(c.objs, &copy, hSession, &c.v, phNewObject);
+    if (audit) {
+        char detail[48];
+        snprintf(detail, sizeof(detail), "copy of object %lu", (unsigned long)hObject);
+        struct audit_event e;
+        audit_event_init(&e, "object_copy", AUDIT_ADMIN);
+        e.slot = session_slot(c.s);
+        e.session = hSession;
+        e.object = rv == CKR_OK ? *phNewObject : AUDIT_NONE;
+        e.obj_class = ao.cls;
+        e.key_id = ao.id;
+        e.key_id_len = ao.id_len;
+        e.label = ao.label;
+        e.label_len = ao.label_len;
+        e.detail = detail;
+        e.rv = rv;
+        audit_log(c.h->audit, &e);
+    }
     attrs_free(&changes);
     attrs_free(&copy);
     p11_call_end(&c);
@@ -87,8 +117,14 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
     if (rv != CKR_OK)
         return rv;
     rv = may_change(&c, hObject);
+    struct p11_audit_obj ao;
+    bool audit = audit_wants(c.h->audit, AUDIT_ADMIN);
+    if (audit)
+        p11_audit_obj_from_object(&ao, &c, hObject);
     if (rv == CKR_OK)
         rv = objects_destroy(c.objs, hObject, &c.v);
+    if (audit)
+        p11_audit_object(&c, "object_destroy", AUDIT_ADMIN, hObject, AUDIT_NONE, &ao, rv);
     p11_call_end(&c);
     return rv;
 }
@@ -138,6 +174,30 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
         rv = attrs_from_template(pTemplate, ulCount, CK_UNAVAILABLE_INFORMATION, &changes);
     if (rv == CKR_OK)
         rv = objects_set_attributes(c.objs, hObject, &c.v, &changes);
+    if (rv != CKR_ARGUMENTS_BAD && audit_wants(c.h->audit, AUDIT_ADMIN)) {
+        /* Which attributes changed (names only, never values). */
+        char detail[AUDIT_DETAIL_MAX];
+        size_t n = 0;
+        detail[0] = '\0';
+        for (size_t i = 0; i < changes.n && n < sizeof(detail); i++)
+            n += (size_t)snprintf(detail + n, sizeof(detail) - n, "%s%s", i ? "," : "",
+                                  ck_attribute_name(changes.v[i].type));
+        struct p11_audit_obj ao;
+        p11_audit_obj_from_object(&ao, &c, hObject);
+        struct audit_event e;
+        audit_event_init(&e, "object_set_attributes", AUDIT_ADMIN);
+        e.slot = session_slot(c.s);
+        e.session = hSession;
+        e.object = hObject;
+        e.obj_class = ao.cls;
+        e.key_id = ao.id;
+        e.key_id_len = ao.id_len;
+        e.label = ao.label;
+        e.label_len = ao.label_len;
+        e.detail = detail;
+        e.rv = rv;
+        audit_log(c.h->audit, &e);
+    }
     attrs_free(&changes);
     p11_call_end(&c);
     return rv;

@@ -80,6 +80,72 @@ CK_RV p11_two_keys(struct p11_call *c, const struct mech_desc *d, const CK_MECHA
     return CKR_OK;
 }
 
+/* An operation of the session ends with rv: when it ran to completion
+ * (CKR_OK, or a verification that found the signature invalid) its
+ * validation flags become the session's (C_GetSessionValidationFlags). */
+static void record_validation(struct session *s, const struct mech_op *op, CK_RV rv)
+{
+    if (rv == CKR_OK || rv == CKR_SIGNATURE_INVALID)
+        session_set_validation(s, mech_op_validation(op));
+}
+
+/* The audit event of an operation kind (NULL: not a key use). */
+static const char *const op_events[SESSION_OP_COUNT] = {
+    [SESSION_OP_ENCRYPT] = "encrypt",
+    [SESSION_OP_DECRYPT] = "decrypt",
+    [SESSION_OP_DIGEST] = NULL,
+    [SESSION_OP_SIGN] = "sign",
+    [SESSION_OP_VERIFY] = "verify",
+    [SESSION_OP_SIGN_RECOVER] = "sign_recover",
+    [SESSION_OP_VERIFY_RECOVER] = "verify_recover",
+    [SESSION_OP_VERIFY_SIGNATURE] = "verify",
+    [SESSION_OP_MSG_ENCRYPT] = "encrypt_message",
+    [SESSION_OP_MSG_DECRYPT] = "decrypt_message",
+    [SESSION_OP_MSG_SIGN] = "sign_message",
+    [SESSION_OP_MSG_VERIFY] = "verify_message",
+};
+
+/* The record of one use of key (object hkey) by an operation of kind k
+ * with mechanism type that ended with rv. */
+static void audit_use(struct p11_call *c, enum session_op k, CK_MECHANISM_TYPE type,
+                      const struct key *key, CK_OBJECT_HANDLE hkey, CK_RV rv)
+{
+    const char *event = op_events[k];
+    if (event == NULL || key == NULL || !audit_wants(c->h->audit, AUDIT_CRYPTO))
+        return;
+    struct audit_event e;
+    audit_event_init(&e, event, AUDIT_CRYPTO);
+    e.slot = session_slot(c->s);
+    e.session = session_handle(c->s);
+    e.mechanism = type;
+    e.object = hkey != CK_INVALID_HANDLE ? hkey : AUDIT_NONE;
+    e.obj_class = key->cls;
+    e.key_id = key->id;
+    e.key_id_len = key->id_len;
+    e.label = key->label;
+    e.label_len = key->label_len;
+    e.rv = rv;
+    audit_log(c->h->audit, &e);
+}
+
+void p11_op_done(struct p11_call *c, enum session_op k, const struct mech_op *op,
+                 CK_OBJECT_HANDLE hkey, CK_RV rv)
+{
+    record_validation(c->s, op, rv);
+    audit_use(c, k, op->desc->type, op->key, hkey, rv);
+}
+
+void p11_op_refused(struct p11_call *c, enum session_op k, const CK_MECHANISM *m,
+                    CK_OBJECT_HANDLE hkey, CK_RV rv)
+{
+    const char *event = op_events[k];
+    if (event == NULL || m == NULL || rv == CKR_OK || !audit_wants(c->h->audit, AUDIT_CRYPTO))
+        return;
+    struct p11_audit_obj ao;
+    p11_audit_obj_from_object(&ao, c, hkey);
+    p11_audit_object(c, event, AUDIT_CRYPTO, hkey, m->mechanism, &ao, rv);
+}
+
 /* Does this return end the operation (5.2)? */
 static bool ends(CK_RV rv, const CK_BYTE *out)
 {
@@ -157,6 +223,10 @@ CK_RV p11_op_init(CK_SESSION_HANDLE hSession, enum session_op k, mech_fn fn,
     /* 4.9: a key that must be re-authenticated for each use. */
     if (rv == CKR_OK && key != NULL && key->always_authenticate && key->cls == CKO_PRIVATE_KEY)
         slot->needs_login = true;
+    if (rv == CKR_OK)
+        slot->key_handle = hKey;
+    else if (rv != CKR_OPERATION_ACTIVE)
+        p11_op_refused(&c, k, pMechanism, hKey, rv);
 out:
     key_unref(key);
     session_unlock(c.s);
@@ -230,7 +300,17 @@ CK_RV p11_op_update(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE
     CK_RV rv = op_begin(hSession, k, &c, &slot);
     if (rv != CKR_OK)
         return rv;
+    /* An error ends (and frees) the operation: what its record needs is
+     * taken first. */
+    struct key *key = NULL;
+    CK_MECHANISM_TYPE type = slot->op->desc->type;
+    CK_OBJECT_HANDLE hkey = slot->key_handle;
+    if (op_events[k] != NULL && audit_wants(c.h->audit, AUDIT_CRYPTO))
+        key = slot->op->key != NULL ? key_ref(slot->op->key) : NULL;
     rv = p11_slot_update(slot, in, inlen, out, outlen, transforms);
+    if (key != NULL && rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL)
+        audit_use(&c, k, type, key, hkey, rv);
+    key_unref(key);
     op_end(&c);
     return rv;
 }
@@ -277,8 +357,10 @@ CK_RV p11_op_final(CK_SESSION_HANDLE hSession, enum session_op k, CK_BYTE_PTR ou
         rv = CKR_FUNCTION_NOT_SUPPORTED;
     else
         rv = op->ops->final(op, out, outlen);
-    if (ends(rv, out))
+    if (ends(rv, out)) {
+        p11_op_done(&c, k, op, slot->key_handle, rv);
         session_slot_clear(slot);
+    }
     op_end(&c);
     return rv;
 }
@@ -301,8 +383,10 @@ CK_RV p11_op_oneshot(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYT
         rv = CKR_ARGUMENTS_BAD;
     else
         rv = p11_run_oneshot(op, in, inlen, out, outlen);
-    if (ends(rv, out))
+    if (ends(rv, out)) {
+        p11_op_done(&c, k, op, slot->key_handle, rv);
         session_slot_clear(slot);
+    }
     op_end(&c);
     return rv;
 }
@@ -337,6 +421,7 @@ CK_RV p11_op_verify(CK_SESSION_HANDLE hSession, enum session_op k, const CK_BYTE
         rv = CKR_ARGUMENTS_BAD;
     else
         rv = p11_run_verify(op, in, inlen, sig, siglen);
+    p11_op_done(&c, k, op, slot->key_handle, rv);
     session_slot_clear(slot); /* C_Verify always ends the operation */
     op_end(&c);
     return rv;
@@ -361,6 +446,7 @@ CK_RV p11_op_verify_final(CK_SESSION_HANDLE hSession, enum session_op k, const C
         rv = CKR_FUNCTION_NOT_SUPPORTED;
     else
         rv = op->ops->verify_final(op, sig, siglen);
+    p11_op_done(&c, k, op, slot->key_handle, rv);
     session_slot_clear(slot);
     op_end(&c);
     return rv;

@@ -54,6 +54,51 @@ void p11_call_end(struct p11_call *c);
  * keys a login. */
 CK_RV p11_may_hold(const struct p11_call *c, const struct attrs *a);
 
+/* Audit records of the entry points (events.c); each is a no-op when the
+ * log does not want the event's class (audit_wants: check it first before
+ * gathering fields). */
+void p11_audit(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_ID slot,
+               CK_SESSION_HANDLE session, CK_RV rv);
+/* With the role (login, logout, PIN events); sync waits for the disk. */
+void p11_audit_user(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_ID slot,
+                    CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_RV rv, bool sync);
+/* What an object event names: class, CKA_ID and CKA_LABEL (truncated). */
+struct p11_audit_obj {
+    CK_OBJECT_CLASS cls; /* AUDIT_NONE when unknown */
+    unsigned char id[AUDIT_ID_MAX];
+    size_t id_len;
+    unsigned char label[AUDIT_LABEL_MAX];
+    size_t label_len;
+};
+void p11_audit_obj_from_attrs(struct p11_audit_obj *o, const struct attrs *a);
+void p11_audit_obj_from_object(struct p11_audit_obj *o, const struct p11_call *c,
+                               CK_OBJECT_HANDLE h);
+/* An event about object obj (CK_INVALID_HANDLE: none) of c's session, with
+ * mechanism mech (AUDIT_NONE: none) and o (NULL: nothing about it). */
+void p11_audit_object(const struct p11_call *c, const char *event, enum audit_class cls,
+                      CK_OBJECT_HANDLE obj, CK_MECHANISM_TYPE mech, const struct p11_audit_obj *o,
+                      CK_RV rv);
+
+/* A key management event (generate, derive, wrap, unwrap, encapsulate,
+ * ...) of class CRYPTO about key (CK_INVALID_HANDLE: none), with m's
+ * mechanism (m may be NULL) and detail (may be NULL). */
+void p11_audit_key(const struct p11_call *c, const char *event, const CK_MECHANISM *m,
+                   CK_OBJECT_HANDLE key, const char *detail, CK_RV rv);
+
+/* p11_audit_key about key used, which made the new key *out (read only
+ * when rv is CKR_OK): derive, unwrap, encapsulate, decapsulate. */
+void p11_audit_new_key(const struct p11_call *c, const char *event, const CK_MECHANISM *m,
+                       CK_OBJECT_HANDLE used, const CK_OBJECT_HANDLE *out, CK_RV rv);
+
+/* An operation of kind k on c's session ended with rv: the session's
+ * validation flags (C_GetSessionValidationFlags) and the audit record of
+ * the key use (key object hkey).  c's session is locked by the caller. */
+void p11_op_done(struct p11_call *c, enum session_op k, const struct mech_op *op,
+                 CK_OBJECT_HANDLE hkey, CK_RV rv);
+/* A refused *Init of kind k with mechanism m and key hkey: its record. */
+void p11_op_refused(struct p11_call *c, enum session_op k, const CK_MECHANISM *m,
+                    CK_OBJECT_HANDLE hkey, CK_RV rv);
+
 /* Today as YYYYMMDD (UTC), for CKA_START_DATE / CKA_END_DATE. */
 long p11_today(void);
 

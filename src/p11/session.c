@@ -24,7 +24,9 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
         return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
     if (flags & CKF_ASYNC_SESSION)
         return CKR_FUNCTION_NOT_SUPPORTED;
-    return session_open(h->sessions, t, slotID, flags, phSession);
+    rv = session_open(h->sessions, t, slotID, flags, phSession);
+    p11_audit(h, "session_open", AUDIT_SESSION, slotID, rv == CKR_OK ? *phSession : AUDIT_NONE, rv);
+    return rv;
 }
 
 /* 5.6 */
@@ -34,7 +36,9 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
     CK_RV rv = hsm_enter(&h);
     if (rv != CKR_OK)
         return rv;
-    return session_close(h->sessions, hSession);
+    rv = session_close(h->sessions, hSession);
+    p11_audit(h, "session_close", AUDIT_SESSION, AUDIT_NONE, hSession, rv);
+    return rv;
 }
 
 /* 5.6 */
@@ -46,6 +50,7 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
     if (rv != CKR_OK)
         return rv;
     session_close_all(h->sessions, slotID);
+    p11_audit(h, "session_close_all", AUDIT_SESSION, slotID, AUDIT_NONE, CKR_OK);
     return CKR_OK;
 }
 
@@ -84,6 +89,26 @@ static CK_RV context_login(struct session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
     return rv;
 }
 
+/* The PIN's lock flag of the role that logs in. */
+static bool pin_locked(struct token *t, CK_USER_TYPE user)
+{
+    CK_TOKEN_INFO info;
+    token_info(t, &info);
+    CK_FLAGS flag = user == CKU_SO ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED;
+    return (info.flags & flag) != 0;
+}
+
+/* A login attempt (never the PIN), and the lockout a failure caused. */
+static void audit_login(struct hsm *h, struct session *s, CK_USER_TYPE user, CK_RV rv)
+{
+    CK_SLOT_ID slot = session_slot(s);
+    CK_SESSION_HANDLE sh = session_handle(s);
+    p11_audit_user(h, "login", AUDIT_AUTH, slot, sh, user, rv, false);
+    if (rv == CKR_PIN_INCORRECT && user != CKU_CONTEXT_SPECIFIC &&
+        audit_wants(h->audit, AUDIT_AUTH) && pin_locked(session_token(s), user))
+        p11_audit_user(h, "lockout", AUDIT_AUTH, slot, sh, user, CKR_PIN_LOCKED, true);
+}
+
 /* 5.6 */
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
               CK_ULONG ulPinLen)
@@ -101,6 +126,8 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
         rv = context_login(s, pPin, ulPinLen);
     else
         rv = token_login(session_token(s), userType, pPin, ulPinLen);
+    if (rv != CKR_USER_TYPE_INVALID && rv != CKR_ARGUMENTS_BAD)
+        audit_login(h, s, userType, rv);
     session_put(s);
     return rv;
 }
@@ -126,6 +153,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
     if (rv != CKR_OK)
         return rv;
     rv = token_logout(session_token(s));
+    p11_audit(h, "logout", AUDIT_AUTH, session_slot(s), hSession, rv);
     session_put(s);
     return rv;
 }
@@ -143,7 +171,10 @@ CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
     return CKR_OK;
 }
 
-/* 5.6 (3.2): no validated-mode operation has run. */
+/* 5.6 (3.2): bit 0x1 (KEY_VALIDATION_APPROVED) when the last operation
+ * that completed in the session used an approved mechanism with an approved
+ * key (docs/mechanisms.md; a policy of this module, not a CMVP
+ * validation); 0 before any operation. */
 CK_RV C_GetSessionValidationFlags(CK_SESSION_HANDLE hSession, CK_SESSION_VALIDATION_FLAGS_TYPE type,
                                   CK_FLAGS_PTR pFlags)
 {
@@ -157,7 +188,7 @@ CK_RV C_GetSessionValidationFlags(CK_SESSION_HANDLE hSession, CK_SESSION_VALIDAT
     else if (type != CKS_LAST_VALIDATION_OK)
         rv = CKR_ARGUMENTS_BAD;
     else
-        *pFlags = 0;
+        *pFlags = session_validation(s);
     session_put(s);
     return rv;
 }

@@ -154,6 +154,7 @@ static CK_RV verify_signature(CK_SESSION_HANDLE hSession, const CK_BYTE *data, C
             rv = CKR_FUNCTION_NOT_SUPPORTED;
         }
         free(sig);
+        p11_op_done(&c, SESSION_OP_VERIFY_SIGNATURE, op, slot->key_handle, rv);
         session_slot_clear(slot);
     }
     session_unlock(c.s);

@@ -107,7 +107,9 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
     /* No protected authentication path: the PIN must be given. */
     if (pPin == NULL || pLabel == NULL)
         return CKR_ARGUMENTS_BAD;
-    return token_init(t, pPin, ulPinLen, pLabel);
+    rv = token_init(t, pPin, ulPinLen, pLabel);
+    p11_audit_user(h, "token_init", AUDIT_ADMIN, slotID, AUDIT_NONE, CKU_SO, rv, true);
+    return rv;
 }
 
 /* 5.5: the SO sets (or resets) the user PIN. */
@@ -122,8 +124,14 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
         rv = CKR_ARGUMENTS_BAD;
     else if (session_state(s) != CKS_RW_SO_FUNCTIONS)
         rv = CKR_USER_NOT_LOGGED_IN;
-    else
+    if (rv == CKR_OK) {
+        /* Setting a locked user PIN again is the SO's reset of it. */
+        CK_TOKEN_INFO info;
+        token_info(session_token(s), &info);
+        const char *event = (info.flags & CKF_USER_PIN_LOCKED) ? "pin_reset" : "pin_init";
         rv = token_init_pin(session_token(s), pPin, ulPinLen);
+        p11_audit_user(h, event, AUDIT_ADMIN, session_slot(s), hSession, CKU_SO, rv, true);
+    }
     session_put(s);
     return rv;
 }
@@ -142,6 +150,11 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
     else
         rv =
             token_set_pin(session_token(s), session_is_rw(s), pOldPin, ulOldLen, pNewPin, ulNewLen);
+    if (rv != CKR_ARGUMENTS_BAD) {
+        CK_STATE st = session_state(s);
+        CK_USER_TYPE who = st == CKS_RW_SO_FUNCTIONS ? CKU_SO : CKU_USER;
+        p11_audit_user(h, "pin_change", AUDIT_ADMIN, session_slot(s), hSession, who, rv, true);
+    }
     session_put(s);
     return rv;
 }
