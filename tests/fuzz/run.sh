@@ -16,7 +16,7 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
     fuzz_codec|fuzz_template)
       deps=("$top/src/object/attr.c" "$top/src/object/codec.c" "$top/src/object/rules.c"
             "$top/tests/fuzz/crypto_stubs.c") ;;
-    fuzz_p11_objects)
+    fuzz_p11_objects|fuzz_audit)
       # The whole module, linked statically into the fuzzer.
       mapfile -t deps < <(ls "$top"/src/*/*.c)
       prefix=$("$top/scripts/openssl.sh")
@@ -31,6 +31,13 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
       2>"$work/$name.build.log"; then
     echo "not ok $n - $name builds with clang -fsanitize=fuzzer"; sed 's/^/# /' "$work/$name.build.log"
     fail=1; continue
+  fi
+  # The module's power-on integrity test checks the image it runs in: the
+  # fuzzer that links the whole module gets its sidecar too.
+  if [ "$name" = fuzz_p11_objects ] &&
+     ! python3 "$top/scripts/integrity.py" "$work/$name" "$work/$name.hmac" >>"$work/$name.build.log" 2>&1; then
+    echo "not ok $n - $name builds with clang -fsanitize=fuzzer (integrity sidecar)"
+    sed 's/^/# /' "$work/$name.build.log"; fail=1; continue
   fi
   echo "ok $n - $name builds with clang -fsanitize=fuzzer"
   n=$((n + 1))

@@ -256,9 +256,9 @@ check "persist_objects = false: --init-token succeeds" '[ $RC -eq 0 ] && has "To
 run -L
 check "persist_objects = false: the next run sees an uninitialized token" \
     '[ $RC -eq 0 ] && has "token state: +uninitialized" && hasnt "Ephemeral"'
-CMD="find hsm3" RC=- OUT=$(cd "$W3" && find . -mindepth 1 -printf '%p\n') ERR=
-check "persist_objects = false: nothing written under storage_path" \
-    '[ ! -e "$W3/store" ] && [ "$OUT" = "./craton_hsm.toml" ]'
+CMD="find hsm3" RC=- OUT=$(cd "$W3" && find . -mindepth 1 -printf '%p\n' | sort) ERR=
+check "persist_objects = false: nothing written under storage_path (only the audit log beside the config)" \
+    '[ ! -e "$W3/store" ] && [ "$OUT" = "$(printf "./craton_hsm.toml\n./craton_hsm_audit.jsonl")" ]'
 
 # 15. bad configuration files
 W4=$T/bad
