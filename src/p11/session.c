@@ -36,8 +36,14 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
     CK_RV rv = hsm_enter(&h);
     if (rv != CKR_OK)
         return rv;
+    CK_SLOT_ID slot = AUDIT_NONE;
+    struct session *s;
+    if (audit_wants(h->audit, AUDIT_SESSION) && session_get(h->sessions, hSession, &s) == CKR_OK) {
+        slot = session_slot(s);
+        session_put(s);
+    }
     rv = session_close(h->sessions, hSession);
-    p11_audit(h, "session_close", AUDIT_SESSION, AUDIT_NONE, hSession, rv);
+    p11_audit(h, "session_close", AUDIT_SESSION, slot, hSession, rv);
     return rv;
 }
 
