@@ -117,6 +117,22 @@ CK_RV hsm_enter(struct hsm **out)
     return CKR_OK;
 }
 
+struct hsm *hsm_current(void)
+{
+    struct hsm *h = atomic_load_explicit(&g_hsm, memory_order_acquire);
+    return h != NULL && h->pid == current_pid() ? h : NULL;
+}
+
+CK_RV hsm_offline_crypto(size_t secure_heap_size, struct crypto **out)
+{
+    pthread_mutex_lock(&g_init_lock);
+    CK_RV rv = crypto_global_init(secure_heap_size);
+    if (rv == CKR_OK)
+        rv = crypto_new(out);
+    pthread_mutex_unlock(&g_init_lock);
+    return rv;
+}
+
 CK_RV hsm_token(struct hsm *h, CK_SLOT_ID slot, struct token **out)
 {
     if (slot >= h->slot_count)
@@ -193,6 +209,7 @@ static CK_RV power_on_self_tests(struct hsm *h)
     }
     if (rv == CKR_OK && failed > 0)
         rv = CKR_GENERAL_ERROR;
+    h->post_ms = ms;
     snprintf(detail, sizeof(detail), "%zu of %d power-on self-tests passed in %.1f ms",
              (size_t)SELFTEST_COUNT - failed, SELFTEST_COUNT, ms);
     audit_event_init(&e, "self_test", AUDIT_SYSTEM);
@@ -304,7 +321,8 @@ static void log_initialize(struct hsm *h, CK_RV rv)
     struct audit_event e;
     char detail[AUDIT_DETAIL_MAX];
     snprintf(detail, sizeof(detail), "config %s; %zu slot(s)",
-             h->cfg.source_path != NULL ? h->cfg.source_path : "(defaults)", h->slot_count);
+             h->cfg.source_path != NULL ? h->cfg.source_path : "(defaults)",
+             (size_t)h->cfg.slot_count);
     audit_event_init(&e, "initialize", AUDIT_SYSTEM);
     e.detail = detail;
     e.rv = rv;

@@ -27,6 +27,7 @@ struct hsm {
     struct token **tokens; /* index = slot ID */
     struct session_table *sessions;
     struct audit *audit; /* NULL when [audit] is disabled or log_level = "none" */
+    double post_ms;      /* how long C_Initialize's power-on self-tests took */
     /* Chain of cores inherited through fork() and left untouched. */
     struct hsm *inherited;
 };
@@ -56,6 +57,17 @@ void hsm_fail(const char *reason);
 /* Whether the module is in its error state, and why (copied into
  * why[whylen], "" when not). */
 bool hsm_failed(char *why, size_t whylen);
+
+/* The live core of this process, in the error state too, or NULL (never
+ * initialised, finalised, a failed C_Initialize, a forked child): for the
+ * vendor status call only.  Valid until C_Finalize. */
+struct hsm *hsm_current(void);
+
+/* For the vendor functions that work without C_Initialize: a fresh
+ * library context (crypto_global_init with secure_heap_size, then
+ * crypto_new) made under C_Initialize's lock.  The caller frees it with
+ * crypto_free.  Returns as crypto_new. */
+CK_RV hsm_offline_crypto(size_t secure_heap_size, struct crypto **out) WARN_UNUSED;
 
 /* The token of slot, or CKR_SLOT_ID_INVALID. */
 CK_RV hsm_token(struct hsm *h, CK_SLOT_ID slot, struct token **out) WARN_UNUSED;

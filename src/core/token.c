@@ -611,3 +611,242 @@ out:
     crypto_wipe(&rec, sizeof(rec));
     return rv;
 }
+
+/* ---- the vendor interface ---- */
+
+const char *token_serial(const struct token *t)
+{
+    return t->serial;
+}
+
+unsigned long token_session_count(struct token *t)
+{
+    pthread_rwlock_rdlock(&t->state_lock);
+    unsigned long n = t->sessions;
+    pthread_rwlock_unlock(&t->state_lock);
+    return n;
+}
+
+CK_RV token_wipe(struct token *t)
+{
+    CK_RV rv = CKR_OK;
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->sessions > 0) {
+        rv = CKR_SESSION_EXISTS;
+        goto out;
+    }
+    if (t->store != NULL)
+        rv = store_wipe(t->store);
+    if (rv != CKR_OK)
+        goto out;
+    logout_locked(t);
+    crypto_wipe(&t->rec, sizeof(t->rec));
+    objects_clear(t->objects);
+out:
+    pthread_rwlock_unlock(&t->state_lock);
+    pthread_mutex_unlock(&t->auth_lock);
+    return rv;
+}
+
+CK_RV token_backup(struct token *t, const CK_UTF8CHAR *passphrase, CK_ULONG passphrase_len,
+                   CK_BYTE_PTR out, CK_ULONG_PTR out_len, unsigned long *objects)
+{
+    CK_RV rv;
+    struct store_image img;
+    size_t len = (size_t)*out_len;
+    unsigned long iterations = t->cfg->pbkdf2_iterations;
+    memset(&img, 0, sizeof(img));
+    *objects = 0;
+    if (t->store == NULL) {
+        util_log("slot %lu: persist_objects is false: there is no store to back up",
+                 (unsigned long)t->id);
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    }
+    /* The record and the objects in one read transaction; the OMK of the
+     * SO's login wraps under that record's PINs (PIN changes hold
+     * auth_lock). */
+    pthread_mutex_lock(&t->auth_lock);
+    rv = token_login_state(t) == TOKEN_SO ? store_export(t->store, &img) : CKR_USER_NOT_LOGGED_IN;
+    if (rv == CKR_OK) {
+        img.omk = crypto_secret_alloc(CRYPTO_KEY_LEN);
+        rv = img.omk == NULL ? CKR_HOST_MEMORY : CKR_OK;
+    }
+    if (rv == CKR_OK) {
+        pthread_rwlock_rdlock(&t->state_lock);
+        if (t->login != TOKEN_SO || t->omk == NULL)
+            rv = CKR_USER_NOT_LOGGED_IN;
+        else
+            memcpy(img.omk, t->omk, CRYPTO_KEY_LEN);
+        pthread_rwlock_unlock(&t->state_lock);
+    }
+    pthread_mutex_unlock(&t->auth_lock);
+    if (rv != CKR_OK)
+        goto out;
+    snprintf(img.serial, sizeof(img.serial), "%s", t->serial);
+    img.slot = t->id;
+    img.created = (unsigned long long)time(NULL);
+    if (iterations < STORE_BACKUP_MIN_ITERATIONS)
+        iterations = STORE_BACKUP_MIN_ITERATIONS;
+    rv = store_backup_seal(t->crypto, &img, passphrase, passphrase_len, iterations, out, &len);
+    if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL)
+        *out_len = (CK_ULONG)len;
+    *objects = (unsigned long)img.count;
+out:
+    store_image_free(&img);
+    return rv;
+}
+
+/* Moves every sealed part of img from img->slot's AAD to t's slot. */
+static CK_RV reseal_objects(struct token *t, struct store_image *img)
+{
+    CK_RV rv = CKR_OK;
+    unsigned char aad_old[OBJECTS_AAD_LEN], aad_new[OBJECTS_AAD_LEN];
+    unsigned char *plain = NULL, *sealed = NULL;
+    size_t plain_len = 0;
+    for (size_t i = 0; i < img->count && rv == CKR_OK; i++) {
+        struct store_object *o = &img->objects[i];
+        if (o->sealed == NULL || o->sealed_len < CRYPTO_SEAL_OVERHEAD)
+            continue; /* nothing sealed, or already damaged: loading skips it */
+        plain_len = o->sealed_len - CRYPTO_SEAL_OVERHEAD;
+        plain = crypto_secret_alloc(plain_len ? plain_len : 1);
+        sealed = malloc(o->sealed_len);
+        if (plain == NULL || sealed == NULL) {
+            rv = CKR_HOST_MEMORY;
+            break;
+        }
+        objects_record_aad(img->slot, o->uid, aad_old);
+        objects_record_aad(t->id, o->uid, aad_new);
+        if (crypto_open(t->crypto, img->omk, aad_old, sizeof(aad_old), o->sealed, o->sealed_len,
+                        plain) == CKR_OK) {
+            rv = crypto_seal(t->crypto, img->omk, aad_new, sizeof(aad_new), plain, plain_len,
+                             sealed);
+            if (rv == CKR_OK) {
+                free((void *)o->sealed); /* the image owns its buffers */
+                o->sealed = sealed;
+                sealed = NULL;
+            }
+        } else {
+            util_log("slot %lu: a sealed record of the backup does not open; restored as it is "
+                     "(it will be reported damaged)",
+                     (unsigned long)t->id);
+        }
+        crypto_secret_free(plain, plain_len ? plain_len : 1);
+        plain = NULL;
+        free(sealed);
+        sealed = NULL;
+    }
+    crypto_secret_free(plain, plain_len ? plain_len : 1);
+    free(sealed);
+    return rv;
+}
+
+/* so_pin against the backup's SO record (an uninitialised slot has none of
+ * its own).  CKR_OK or CKR_PIN_INCORRECT. */
+static CK_RV check_backup_so(struct token *t, const struct store_image *img, const CK_UTF8CHAR *pin,
+                             CK_ULONG len)
+{
+    unsigned char kdf[TOKEN_KDF_OUT];
+    CK_RV rv = CKR_PIN_INCORRECT;
+    if (len <= TOKEN_PIN_ABI_MAX) {
+        rv = derive(t, &img->tok.pin[STORE_ROLE_SO], pin, len, kdf);
+        if (rv == CKR_OK &&
+            !crypto_equal(kdf, img->tok.pin[STORE_ROLE_SO].verifier, STORE_VERIFIER_LEN))
+            rv = CKR_PIN_INCORRECT;
+    }
+    crypto_wipe(kdf, sizeof(kdf));
+    return rv;
+}
+
+CK_RV token_restore(struct token *t, const CK_UTF8CHAR *so_pin, CK_ULONG so_pin_len,
+                    const CK_UTF8CHAR *passphrase, CK_ULONG passphrase_len, const CK_BYTE *in,
+                    CK_ULONG in_len, bool force, struct token_restore_info *info)
+{
+    CK_RV rv;
+    struct store_image img;
+    struct store_token rec;
+    struct objects *fresh = NULL;
+    bool initialized = false;
+    memset(&img, 0, sizeof(img));
+    memset(&rec, 0, sizeof(rec));
+    memset(info, 0, sizeof(*info));
+    if (t->store == NULL) {
+        util_log("slot %lu: persist_objects is false: there is no store to restore into",
+                 (unsigned long)t->id);
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    }
+    /* Authenticate the whole backup before looking at anything else. */
+    rv = store_backup_open(t->crypto, in, in_len, passphrase, passphrase_len, &img);
+    if (rv != CKR_OK)
+        return rv;
+    snprintf(info->serial, sizeof(info->serial), "%s", img.serial);
+    info->from_slot = img.slot;
+    info->objects = (unsigned long)img.count;
+
+    pthread_mutex_lock(&t->auth_lock);
+    pthread_rwlock_rdlock(&t->state_lock);
+    initialized = t->rec.initialized;
+    if (t->sessions > 0)
+        rv = CKR_SESSION_EXISTS;
+    else if (initialized && !force && strcmp(img.serial, t->serial) != 0)
+        rv = CKR_TOKEN_NOT_RECOGNIZED;
+    else if (initialized && pin_locked(t, STORE_ROLE_SO))
+        rv = CKR_PIN_LOCKED;
+    pthread_rwlock_unlock(&t->state_lock);
+    if (rv != CKR_OK)
+        goto out;
+    if (initialized)
+        rv = verify_pin(t, STORE_ROLE_SO, so_pin, so_pin_len, NULL);
+    else
+        rv = check_backup_so(t, &img, so_pin, so_pin_len);
+    if (rv != CKR_OK)
+        goto out;
+
+    /* The new record: the backup's label, so_pin over the backup's OMK,
+     * and the user's record when its wrapping names this slot. */
+    rec.initialized = true;
+    memcpy(rec.label, img.tok.label, sizeof(rec.label));
+    rv = make_pin(t, STORE_ROLE_SO, so_pin, so_pin_len, img.omk, &rec.pin[STORE_ROLE_SO]);
+    if (rv != CKR_OK)
+        goto out;
+    if (img.slot == t->id) {
+        rec.pin[STORE_ROLE_USER] = img.tok.pin[STORE_ROLE_USER];
+    } else {
+        if (img.tok.pin[STORE_ROLE_USER].set)
+            util_log("slot %lu: the backup comes from slot %lu: its user PIN cannot move (its "
+                     "wrapping names the slot); log in as SO and set a new one (C_InitPIN)",
+                     (unsigned long)t->id, (unsigned long)img.slot);
+        rv = reseal_objects(t, &img);
+        if (rv != CKR_OK)
+            goto out;
+    }
+    info->user_pin_restored = rec.pin[STORE_ROLE_USER].set;
+
+    pthread_rwlock_wrlock(&t->state_lock);
+    if (t->sessions > 0) {
+        rv = CKR_SESSION_EXISTS; /* opened while PBKDF2 ran */
+    } else {
+        rv = store_import(t->store, &rec, &img);
+        if (rv == CKR_OK) {
+            logout_locked(t);
+            t->rec = rec;
+            /* No session, so nobody holds the old collection. */
+            rv = objects_new(t->id, t->crypto, t->store, &fresh);
+            if (rv == CKR_OK) {
+                objects_free(t->objects);
+                t->objects = fresh;
+            } else {
+                objects_clear(t->objects);
+                util_log("slot %lu: the backup is restored on disk but its objects could not be "
+                         "loaded now (rv 0x%lx); C_Finalize and C_Initialize load them",
+                         (unsigned long)t->id, rv);
+            }
+        }
+    }
+    pthread_rwlock_unlock(&t->state_lock);
+out:
+    pthread_mutex_unlock(&t->auth_lock);
+    crypto_wipe(&rec, sizeof(rec));
+    store_image_free(&img);
+    return rv;
+}

@@ -87,4 +87,53 @@ CK_RV token_init_pin(struct token *t, const CK_UTF8CHAR *pin, CK_ULONG pin_len) 
 CK_RV token_set_pin(struct token *t, bool session_rw, const CK_UTF8CHAR *old_pin, CK_ULONG old_len,
                     const CK_UTF8CHAR *new_pin, CK_ULONG new_len) WARN_UNUSED;
 
+/* ---- the vendor interface's token operations (craton_admin.h) ---- */
+
+/* The serial number shown in CK_TOKEN_INFO (NUL-terminated; lives as long
+ * as t; made from the configuration, so it survives a wipe). */
+const char *token_serial(const struct token *t);
+
+/* Sessions open on the token now. */
+unsigned long token_session_count(struct token *t);
+
+/* CRATON_WipeToken: deletes the token's store content (record, both PINs,
+ * every object; store_wipe) and resets the in-memory state to an
+ * uninitialised token.  No authentication: the authority is access to
+ * storage_path.  CKR_SESSION_EXISTS while a session is open; CKR_OK or
+ * CKR_DEVICE_ERROR. */
+CK_RV token_wipe(struct token *t) WARN_UNUSED;
+
+/* CRATON_BackupToken: the sealed backup (store_backup_seal) of the token,
+ * with PBKDF2 iterations max(600,000, cfg pbkdf2_iterations); the SO must
+ * be logged in (CKR_USER_NOT_LOGGED_IN).  Output convention of PKCS#11 for
+ * out / *out_len.  *objects gets the number of object records.
+ * CKR_FUNCTION_NOT_SUPPORTED with persist_objects = false (no store). */
+CK_RV token_backup(struct token *t, const CK_UTF8CHAR *passphrase, CK_ULONG passphrase_len,
+                   CK_BYTE_PTR out, CK_ULONG_PTR out_len, unsigned long *objects) WARN_UNUSED;
+
+/* What a restore found in the backup (for the audit record). */
+struct token_restore_info {
+    char serial[STORE_BACKUP_SERIAL_MAX + 1]; /* "" until the backup opened */
+    CK_SLOT_ID from_slot;
+    unsigned long objects;
+    bool user_pin_restored; /* false when moved to another slot or never set */
+};
+
+/* CRATON_RestoreToken, in this order: opens the backup
+ * (CKR_ENCRYPTED_DATA_INVALID), no session may be open
+ * (CKR_SESSION_EXISTS), an initialised token must have the backup's serial
+ * unless force (CKR_TOKEN_NOT_RECOGNIZED) and so_pin must be its SO PIN
+ * (counted like C_Login: CKR_PIN_INCORRECT, CKR_PIN_LOCKED); an
+ * uninitialised token takes so_pin checked against the backup's SO record
+ * (CKR_PIN_INCORRECT).  Then replaces the store's content in one
+ * transaction and reloads the objects.  Afterwards the SO PIN is so_pin
+ * (re-wrapped over the backup's OMK), the user PIN the backup's when it
+ * comes from the same slot number (its wrapping names the slot; from
+ * another slot the SO sets a new one with C_InitPIN), the label and every
+ * object the backup's; the serial stays the slot's.  info is filled as far
+ * as the backup was read.  CKR_FUNCTION_NOT_SUPPORTED without a store. */
+CK_RV token_restore(struct token *t, const CK_UTF8CHAR *so_pin, CK_ULONG so_pin_len,
+                    const CK_UTF8CHAR *passphrase, CK_ULONG passphrase_len, const CK_BYTE *in,
+                    CK_ULONG in_len, bool force, struct token_restore_info *info) WARN_UNUSED;
+
 #endif

@@ -13,7 +13,6 @@
 
 #define OBJECTS_MAX 10000000UL /* objects per token (CKR_DEVICE_MEMORY beyond) */
 #define OBJECTS_MIN_BUCKETS 256
-#define OBJECTS_AAD_LEN (sizeof(OBJECTS_AAD_PREFIX) - 1 + 8 + STORE_UID_LEN + 1)
 
 /* The indexed attributes, most selective first. */
 static const CK_ATTRIBUTE_TYPE INDEXED[] = {CKA_ID, CKA_LABEL, CKA_CLASS};
@@ -282,15 +281,21 @@ static void discard(struct objects *o, struct object *obj)
 
 /* ---- sealing ---- */
 
-static void make_aad(const struct objects *o, const unsigned char uid[STORE_UID_LEN],
-                     unsigned char aad[OBJECTS_AAD_LEN])
+void objects_record_aad(CK_SLOT_ID slot, const unsigned char uid[STORE_UID_LEN],
+                        unsigned char aad[OBJECTS_AAD_LEN])
 {
     size_t n = sizeof(OBJECTS_AAD_PREFIX) - 1;
     memcpy(aad, OBJECTS_AAD_PREFIX, n);
     for (int i = 7; i >= 0; i--)
-        aad[n++] = (unsigned char)((uint64_t)o->slot >> (8 * i));
+        aad[n++] = (unsigned char)((uint64_t)slot >> (8 * i));
     memcpy(aad + n, uid, STORE_UID_LEN);
     aad[n + STORE_UID_LEN] = OBJECTS_RECORD_VERSION;
+}
+
+static void make_aad(const struct objects *o, const unsigned char uid[STORE_UID_LEN],
+                     unsigned char aad[OBJECTS_AAD_LEN])
+{
+    objects_record_aad(o->slot, uid, aad);
 }
 
 static void uid_hex(const unsigned char uid[STORE_UID_LEN], char out[2 * STORE_UID_LEN + 1])

@@ -20,8 +20,15 @@
 #include "pkcs11/pkcs11.h"
 #include "store/store.h"
 
-#define OBJECTS_AAD_PREFIX "craton-hsm/obj/v1"
+#define OBJECTS_AAD_PREFIX     "craton-hsm/obj/v1"
 #define OBJECTS_RECORD_VERSION 1
+#define OBJECTS_AAD_LEN        (sizeof(OBJECTS_AAD_PREFIX) - 1 + 8 + STORE_UID_LEN + 1)
+
+/* The GCM additional data of the sealed part of token object uid in slot:
+ * prefix || slot (8 bytes, big-endian) || uid || record version.  For the
+ * core's restore of a backup into another slot (re-sealing). */
+void objects_record_aad(CK_SLOT_ID slot, const unsigned char uid[STORE_UID_LEN],
+                        unsigned char aad[OBJECTS_AAD_LEN]);
 
 struct objects;
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/hsm.h"
+#include "craton/craton_admin.h"
 #include "p11/p11.h"
 
 #define P11_MANUFACTURER  "Craton HSM Project"
@@ -18,10 +19,15 @@ static CK_FUNCTION_LIST_3_0 list_3_0 = {{3, 0},
 static CK_FUNCTION_LIST list_2_40 = {{2, 40}, CK_FUNCTIONS_2_40(P11_ENTRY)};
 #undef P11_ENTRY
 
+#define P11_INTERFACE_NAME "PKCS 11"
+
+/* The PKCS#11 lists, newest first, then our vendor interface (never the
+ * default: C_GetInterface with a NULL name looks only at "PKCS 11"). */
 static CK_INTERFACE interfaces[] = {
-    {(CK_UTF8CHAR_PTR) "PKCS 11", &list_3_2, 0},
-    {(CK_UTF8CHAR_PTR) "PKCS 11", &list_3_0, 0},
-    {(CK_UTF8CHAR_PTR) "PKCS 11", &list_2_40, 0},
+    {(CK_UTF8CHAR_PTR)P11_INTERFACE_NAME, &list_3_2, 0},
+    {(CK_UTF8CHAR_PTR)P11_INTERFACE_NAME, &list_3_0, 0},
+    {(CK_UTF8CHAR_PTR)P11_INTERFACE_NAME, &list_2_40, 0},
+    {(CK_UTF8CHAR_PTR)CRATON_ADMIN_INTERFACE_NAME, &p11_admin_list, 0},
 };
 #define INTERFACE_COUNT (sizeof(interfaces) / sizeof(interfaces[0]))
 
@@ -92,11 +98,11 @@ P11_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR pInterfaceName, CK_VERSION_PTR p
 {
     if (ppInterface == NULL)
         return CKR_ARGUMENTS_BAD;
+    const char *name = pInterfaceName != NULL ? (const char *)pInterfaceName : P11_INTERFACE_NAME;
     for (size_t i = 0; i < INTERFACE_COUNT; i++) {
         CK_INTERFACE *itf = &interfaces[i];
         const CK_VERSION *v = (const CK_VERSION *)itf->pFunctionList;
-        if (pInterfaceName != NULL &&
-            strcmp((const char *)pInterfaceName, (const char *)itf->pInterfaceName) != 0)
+        if (strcmp(name, (const char *)itf->pInterfaceName) != 0)
             continue;
         if (pVersion != NULL && (pVersion->major != v->major || pVersion->minor != v->minor))
             continue;

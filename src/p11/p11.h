@@ -13,6 +13,11 @@
 
 #define P11_EXPORT __attribute__((visibility("default")))
 
+/* The "Craton HSM Admin" interface's function list (vendor.c), listed by
+ * C_GetInterfaceList after the PKCS#11 lists. */
+struct CK_CRATON_ADMIN_FUNCTION_LIST;
+extern struct CK_CRATON_ADMIN_FUNCTION_LIST p11_admin_list;
+
 /* For functions a later layer implements: the initialisation and session
  * checks, then CKR_FUNCTION_NOT_SUPPORTED. */
 CK_RV p11_unsupported(CK_SESSION_HANDLE h);

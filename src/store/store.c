@@ -341,13 +341,11 @@ static bool blob_into(sqlite3_stmt *q, int col, void *dst, size_t len)
     return true;
 }
 
-CK_RV store_load_token(struct store *st, struct store_token *tok)
+CK_RV store_read_token_locked(struct store *st, struct store_token *tok)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
     sqlite3_stmt *q = NULL;
     memset(tok, 0, sizeof(*tok));
-    if (store_exec(st, "BEGIN") != CKR_OK)
-        return CKR_DEVICE_ERROR;
     if (sqlite3_prepare_v2(st->db, "SELECT initialized, label FROM token WHERE id = 1", -1, &q,
                            NULL) != SQLITE_OK)
         goto out;
@@ -405,18 +403,24 @@ corrupt:
     rv = CKR_DEVICE_ERROR;
 out:
     sqlite3_finalize(q);
-    (void)store_exec(st, rv == CKR_OK ? "COMMIT" : "ROLLBACK");
     if (rv != CKR_OK)
         crypto_wipe(tok, sizeof(*tok));
     return rv;
 }
 
-static CK_RV save_token(struct store *st, const struct store_token *tok, bool wipe_objects)
+CK_RV store_load_token(struct store *st, struct store_token *tok)
+{
+    if (store_exec(st, "BEGIN") != CKR_OK)
+        return CKR_DEVICE_ERROR;
+    CK_RV rv = store_read_token_locked(st, tok);
+    (void)store_exec(st, rv == CKR_OK ? "COMMIT" : "ROLLBACK");
+    return rv;
+}
+
+CK_RV store_write_token_locked(struct store *st, const struct store_token *tok)
 {
     CK_RV rv = CKR_DEVICE_ERROR;
     sqlite3_stmt *q = NULL;
-    if (store_exec(st, "BEGIN IMMEDIATE") != CKR_OK)
-        return CKR_DEVICE_ERROR;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT OR REPLACE INTO token(id, initialized, label) VALUES (1, ?, ?)",
                            -1, &q, NULL) != SQLITE_OK)
@@ -428,8 +432,6 @@ static CK_RV save_token(struct store *st, const struct store_token *tok, bool wi
     sqlite3_finalize(q);
     q = NULL;
     if (store_exec(st, "DELETE FROM pin; DELETE FROM pin_failures") != CKR_OK)
-        goto out;
-    if (wipe_objects && store_exec(st, "DELETE FROM objects") != CKR_OK)
         goto out;
     for (int role = 0; role < 2; role++) {
         const struct store_pin *p = &tok->pin[role];
@@ -463,6 +465,16 @@ out:
     if (rv != CKR_OK)
         util_log("%s: cannot save the token record: %s", st->path, sqlite3_errmsg(st->db));
     sqlite3_finalize(q);
+    return rv;
+}
+
+static CK_RV save_token(struct store *st, const struct store_token *tok, bool wipe_objects)
+{
+    if (store_exec(st, "BEGIN IMMEDIATE") != CKR_OK)
+        return CKR_DEVICE_ERROR;
+    CK_RV rv = store_write_token_locked(st, tok);
+    if (rv == CKR_OK && wipe_objects)
+        rv = store_exec(st, "DELETE FROM objects");
     if (rv == CKR_OK)
         rv = store_exec(st, "COMMIT");
     else

@@ -85,7 +85,6 @@ CK_RV store_count_failure(struct store *st, enum store_role role, unsigned long 
 /* Sets role's failure counter to zero. */
 CK_RV store_reset_failures(struct store *st, enum store_role role);
 
-
 /* ---- token objects ---- */
 
 #define STORE_UID_LEN 16
@@ -116,5 +115,84 @@ CK_RV store_object_foreach(struct store *st, CK_RV (*cb)(void *ctx, const struct
 /* C_InitToken: replaces the token record and deletes every object, in one
  * transaction. */
 CK_RV store_reset_token(struct store *st, const struct store_token *tok) WARN_UNUSED;
+
+/* ---- whole-token images and backups (store_backup.c) ----
+ *
+ * A backup file (format in docs/security-model.md, "Backups"):
+ *   header   "CRATONBK", format version, KDF id, iterations, salt, cipher
+ *            id, nonce and tag lengths, payload length  (the GCM AAD)
+ *   sealed   12-byte nonce || AES-256-GCM(payload) || 16-byte tag, under
+ *            PBKDF2-HMAC-SHA256(passphrase, salt, iterations)
+ * The payload is the token's image: serial, source slot, creation time,
+ * token record, OMK, PIN records as stored and every object row as stored
+ * (sealed parts stay sealed under the OMK). */
+
+#define STORE_BACKUP_MAGIC          "CRATONBK"
+#define STORE_BACKUP_FORMAT         1
+#define STORE_BACKUP_KDF_PBKDF2     1 /* PBKDF2-HMAC-SHA256 */
+#define STORE_BACKUP_CIPHER_AES_GCM 1 /* AES-256-GCM */
+#define STORE_BACKUP_MIN_ITERATIONS 600000UL
+#define STORE_BACKUP_MAX_ITERATIONS 10000000UL
+#define STORE_BACKUP_PASSPHRASE_MIN 8
+#define STORE_BACKUP_PASSPHRASE_MAX 1024
+#define STORE_BACKUP_SERIAL_MAX     16
+#define STORE_BACKUP_MAX_BYTES      ((size_t)1 << 30) /* whole file */
+#define STORE_BACKUP_MAX_OBJECTS    10000000UL
+
+/* A token's whole content as stored.  Owns everything it points to: objects'
+ * buffers in the ordinary heap, omk in the secure heap (NULL until set). */
+struct store_image {
+    char serial[STORE_BACKUP_SERIAL_MAX + 1];
+    CK_SLOT_ID slot;            /* the slot the image was taken from */
+    unsigned long long created; /* seconds since the epoch, UTC */
+    struct store_token tok;     /* record, PIN records and counters as stored */
+    unsigned char *omk;         /* CRYPTO_KEY_LEN bytes */
+    struct store_object *objects;
+    size_t count;
+};
+
+/* Wipes and frees what img owns and zeroes it (NULL-safe, idempotent). */
+void store_image_free(struct store_image *img);
+
+/* Reads the token record and every object row of st in one read
+ * transaction into img (zeroed first; serial, slot, created and omk are the
+ * caller's to set).  CKR_OK, CKR_HOST_MEMORY or CKR_DEVICE_ERROR; on failure
+ * img is freed. */
+CK_RV store_export(struct store *st, struct store_image *img) WARN_UNUSED;
+
+/* Replaces st's whole content with tok and img's objects in one
+ * transaction (all or nothing).  img's own tok is not used: the caller
+ * passes the record to write.  CKR_OK or CKR_DEVICE_ERROR. */
+CK_RV store_import(struct store *st, const struct store_token *tok,
+                   const struct store_image *img) WARN_UNUSED;
+
+/* Deletes every row (token record, PIN records, counters, objects) in one
+ * transaction, then truncates the write-ahead log, so the slot reads as a
+ * fresh, uninitialised store (secure_delete zeroes the freed pages).
+ * CKR_OK or CKR_DEVICE_ERROR. */
+CK_RV store_wipe(struct store *st) WARN_UNUSED;
+
+/* Bytes of the backup of img (header, nonce, payload, tag). */
+size_t store_backup_size(const struct store_image *img);
+
+/* Writes the backup of img (img->omk set) sealed under a key derived from
+ * passphrase with iterations (STORE_BACKUP_MIN..MAX_ITERATIONS) into
+ * out[*out_len].  Output convention of PKCS#11: out NULL sets *out_len;
+ * CKR_BUFFER_TOO_SMALL when *out_len is short (nothing derived then).  The
+ * derived key and the plaintext payload are wiped.  CKR_OK,
+ * CKR_ARGUMENTS_BAD (iterations out of range, image too big),
+ * CKR_HOST_MEMORY or CKR_DEVICE_ERROR. */
+CK_RV store_backup_seal(struct crypto *c, const struct store_image *img,
+                        const unsigned char *passphrase, size_t passphrase_len,
+                        unsigned long iterations, unsigned char *out, size_t *out_len) WARN_UNUSED;
+
+/* Parses in[len], derives the key from passphrase, authenticates and
+ * decodes the payload into img (zeroed first; omk in the secure heap).
+ * Every malformation, a wrong passphrase and any changed byte give
+ * CKR_ENCRYPTED_DATA_INVALID; otherwise CKR_OK, CKR_HOST_MEMORY or
+ * CKR_DEVICE_ERROR.  On failure img is freed. */
+CK_RV store_backup_open(struct crypto *c, const unsigned char *in, size_t len,
+                        const unsigned char *passphrase, size_t passphrase_len,
+                        struct store_image *img) WARN_UNUSED;
 
 #endif

@@ -26,4 +26,14 @@ struct store {
 /* Runs sql (no result rows); logs and returns CKR_DEVICE_ERROR on failure. */
 CK_RV store_exec(struct store *st, const char *sql);
 
+/* Reads the token record (with the PIN records and failure counters) inside
+ * the caller's transaction.  CKR_OK or CKR_DEVICE_ERROR (logged; *tok
+ * wiped). */
+CK_RV store_read_token_locked(struct store *st, struct store_token *tok);
+
+/* Replaces the token record, the PIN records and the failure counters
+ * inside the caller's transaction (objects untouched).  CKR_OK or
+ * CKR_DEVICE_ERROR (logged); the caller rolls back on failure. */
+CK_RV store_write_token_locked(struct store *st, const struct store_token *tok);
+
 #endif

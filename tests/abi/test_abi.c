@@ -106,18 +106,22 @@ static void test_interface_list(void **state)
     CK_ULONG n = 0;
     assert_int_equal(gil(NULL, NULL), CKR_ARGUMENTS_BAD);
     assert_int_equal(gil(NULL, &n), CKR_OK);
-    assert_int_equal(n, 3);
-    CK_INTERFACE list[3];
+    assert_int_equal(n, 4);
+    CK_INTERFACE list[4];
     CK_ULONG small = 1;
     assert_int_equal(gil(list, &small), CKR_BUFFER_TOO_SMALL);
-    assert_int_equal(small, 3);
+    assert_int_equal(small, 4);
     assert_int_equal(gil(list, &n), CKR_OK);
-    static const CK_BYTE want[3][2] = {{3, 2}, {3, 0}, {2, 40}};
-    for (int i = 0; i < 3; i++) {
+    /* The PKCS#11 lists newest first, then the vendor interface
+     * (include/craton/craton_admin.h). */
+    static const char *names[4] = {"PKCS 11", "PKCS 11", "PKCS 11", "Craton HSM Admin"};
+    static const CK_BYTE want[4][2] = {{3, 2}, {3, 0}, {2, 40}, {1, 0}};
+    for (int i = 0; i < 4; i++) {
         CK_VERSION *v = list[i].pFunctionList;
-        assert_string_equal((char *)list[i].pInterfaceName, "PKCS 11");
+        assert_string_equal((char *)list[i].pInterfaceName, names[i]);
         assert_int_equal(v->major, want[i][0]);
         assert_int_equal(v->minor, want[i][1]);
+        assert_int_equal(list[i].flags, 0);
     }
 }
 
@@ -136,6 +140,10 @@ static void test_get_interface(void **state)
     assert_int_equal(gi(NULL, &v240, &itf, 0), CKR_OK);
     assert_int_equal(((CK_VERSION *)itf->pFunctionList)->minor, 40);
     assert_int_equal(gi(NULL, &v99, &itf, 0), CKR_ARGUMENTS_BAD);
+    /* A NULL name means "PKCS 11": the vendor interface's 1.0 is not found. */
+    CK_VERSION v10 = {1, 0};
+    assert_int_equal(gi(NULL, &v10, &itf, 0), CKR_ARGUMENTS_BAD);
+    assert_int_equal(gi((CK_UTF8CHAR_PTR) "Craton HSM Admin", &v10, &itf, 0), CKR_OK);
     assert_int_equal(gi((CK_UTF8CHAR_PTR) "Vendor X", NULL, &itf, 0), CKR_ARGUMENTS_BAD);
     assert_int_equal(gi(NULL, NULL, &itf, CKF_INTERFACE_FORK_SAFE), CKR_ARGUMENTS_BAD);
 }
