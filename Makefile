@@ -13,7 +13,7 @@ build:
 	@scripts/build.sh $(BUILD) build
 
 demo: build
-	@scripts/demo.sh $(BUILD)/lib/libcraton_hsm.so
+	@scripts/demo.sh $(BUILD)/lib/libcraton_hsm.so $(BUILD)/tools/admin/craton-admin
 
 # Every suite of the normal build, then the unit and ABI suites again under
 # ASan+UBSan and under valgrind; one summary line at the end.
