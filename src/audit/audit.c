@@ -658,6 +658,35 @@ release:
     return ok;
 }
 
+/* fork() while a writer is inside a batch would leave the child with
+ * whatever that thread held at that instant (OpenSSL's state during a
+ * hash, a half-written buffer).  A fork handler waits until no writer is
+ * in a batch and keeps them out until the fork is done; writers hold the
+ * lock only around a batch, never while waiting for work. */
+static pthread_mutex_t g_batch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t g_fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&g_batch_lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&g_batch_lock);
+}
+
+static void fork_child(void)
+{
+    pthread_mutex_init(&g_batch_lock, NULL);
+}
+
+static void fork_watch(void)
+{
+    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+        util_log("audit log: cannot register the fork handler");
+}
+
 static void *writer_main(void *arg)
 {
     struct audit *a = arg;
@@ -671,7 +700,9 @@ static void *writer_main(void *arg)
         size_t start = (a->head + AUDIT_QUEUE_MAX - n) % AUDIT_QUEUE_MAX;
         bool was_broken = a->broken;
         pthread_mutex_unlock(&a->mu);
+        pthread_mutex_lock(&g_batch_lock);
         bool ok = write_batch(a, start, n);
+        pthread_mutex_unlock(&g_batch_lock);
         pthread_mutex_lock(&a->mu);
         a->finished += n;
         if (!ok)
@@ -921,6 +952,7 @@ CK_RV audit_open(const struct config *cfg, struct crypto *c,
      * the process). */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_once(&g_fork_once, fork_watch);
     int prc = pthread_create(&a->thread, NULL, writer_main, a);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (prc != 0) {
