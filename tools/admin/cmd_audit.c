@@ -281,7 +281,7 @@ static void show_row(json_t *r)
     char b1[32], b2[32], b3[32], b4[32], where[48], what[96];
     const char *slot = jstr(r, "slot", b1, sizeof(b1));
     const char *sess = jstr(r, "session", b2, sizeof(b2));
-    snprintf(where, sizeof(where), "%s/%s", slot, sess);
+    snprintf(where, sizeof(where), "%.20s/%.20s", slot, sess);
     const char *obj = jstr(r, "object", b3, sizeof(b3));
     json_t *label = json_object_get(r, "label");
     if (json_is_string(label))

@@ -63,7 +63,7 @@ static int init_pin(struct admin *a, int argc, char **argv, bool reset)
     struct adm_secret so, pin;
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
     CK_SLOT_ID slot;
-    CK_FLAGS f;
+    CK_FLAGS f = 0;
     memset(&so, 0, sizeof(so));
     memset(&pin, 0, sizeof(pin));
     int rc = adm_parse(a, cmd, reset ? help_reset : help_init, argc, argv, opts, NULL, 0, NULL);
@@ -137,7 +137,7 @@ static int cmd_change(struct admin *a, int argc, char **argv)
     struct adm_secret old, pin;
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
     CK_SLOT_ID slot;
-    CK_FLAGS f;
+    CK_FLAGS f = 0;
     memset(&old, 0, sizeof(old));
     memset(&pin, 0, sizeof(pin));
     int rc = adm_parse(a, "pin change", help_change, argc, argv, opts, NULL, 0, NULL);
