@@ -89,7 +89,8 @@ struct audit {
     unsigned long long finished; /* records ever written and fsynced, or dropped */
     struct timespec last_ts;
     bool stop, failed;
-    bool sync_ready; /* mu and the conditions are initialised */
+    unsigned waiters; /* threads in wait_for: write now, do not gather */
+    bool sync_ready;  /* mu and the conditions are initialised */
     bool thread_started;
     pthread_t thread;
 };
@@ -687,6 +688,31 @@ static void fork_watch(void)
         util_log("audit log: cannot register the fork handler");
 }
 
+/* Group commit: a batch costs a write and an fsync, whatever its size, and
+ * on a busy module one fsync per record would eat the CPU the crypto path
+ * needs.  So the writer waits up to AUDIT_BATCH_WAIT_NS for a batch to
+ * reach AUDIT_BATCH_MIN records, unless the module is stopping or someone
+ * waits for the disk (audit_log_sync, audit_flush).  A crash loses at most
+ * what that window gathered.  Called with a->mu held. */
+#define AUDIT_BATCH_MIN     256
+#define AUDIT_BATCH_WAIT_NS 5000000L /* 5 ms */
+
+static void gather(struct audit *a)
+{
+    struct timespec dl;
+    if (a->count >= AUDIT_BATCH_MIN || a->stop || a->waiters > 0)
+        return;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += AUDIT_BATCH_WAIT_NS;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    while (a->count < AUDIT_BATCH_MIN && !a->stop && a->waiters == 0)
+        if (pthread_cond_timedwait(&a->work, &a->mu, &dl) != 0)
+            break;
+}
+
 static void *writer_main(void *arg)
 {
     struct audit *a = arg;
@@ -696,6 +722,7 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&a->work, &a->mu);
         if (a->count == 0)
             break; /* stopping, and drained */
+        gather(a);
         size_t n = a->count;
         size_t start = (a->head + AUDIT_QUEUE_MAX - n) % AUDIT_QUEUE_MAX;
         bool was_broken = a->broken;
@@ -787,7 +814,10 @@ static unsigned long long enqueue(struct audit *a, const struct audit_event *e)
     a->head = (a->head + 1) % AUDIT_QUEUE_MAX;
     a->count++;
     ticket = ++a->queued;
-    pthread_cond_signal(&a->work);
+    /* The writer needs waking when work appears and when a batch is full
+     * (it gathers in between); not for every record. */
+    if (a->count == 1 || a->count == AUDIT_BATCH_MIN || a->count == AUDIT_QUEUE_MAX)
+        pthread_cond_signal(&a->work);
     pthread_mutex_unlock(&a->mu);
     return ticket;
 }
@@ -797,8 +827,11 @@ static CK_RV wait_for(struct audit *a, unsigned long long ticket)
 {
     CK_RV rv;
     pthread_mutex_lock(&a->mu);
+    a->waiters++;
+    pthread_cond_signal(&a->work); /* stop gathering: someone waits */
     while (a->finished < ticket)
         pthread_cond_wait(&a->done, &a->mu);
+    a->waiters--;
     rv = a->failed ? CKR_DEVICE_ERROR : CKR_OK;
     pthread_mutex_unlock(&a->mu);
     return rv;
