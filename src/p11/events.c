@@ -19,7 +19,8 @@ void p11_audit(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_I
 }
 
 void p11_audit_user(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_ID slot,
-                    CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_RV rv, bool sync)
+                    CK_SESSION_HANDLE session, CK_USER_TYPE user, const char *detail, CK_RV rv,
+                    bool sync)
 {
     if (!audit_wants(h->audit, cls))
         return;
@@ -28,6 +29,7 @@ void p11_audit_user(struct hsm *h, const char *event, enum audit_class cls, CK_S
     e.slot = slot;
     e.session = session;
     e.user = user;
+    e.detail = detail;
     e.rv = rv;
     if (sync)
         audit_log_sync(h->audit, &e);

@@ -64,9 +64,11 @@ CK_RV p11_may_hold(const struct p11_call *c, const struct attrs *a);
  * gathering fields). */
 void p11_audit(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_ID slot,
                CK_SESSION_HANDLE session, CK_RV rv);
-/* With the role (login, logout, PIN events); sync waits for the disk. */
+/* With the role (AUDIT_NONE: none) and detail (NULL: none): login,
+ * logout, PIN and token events; sync waits for the disk. */
 void p11_audit_user(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_ID slot,
-                    CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_RV rv, bool sync);
+                    CK_SESSION_HANDLE session, CK_USER_TYPE user, const char *detail, CK_RV rv,
+                    bool sync);
 /* What an object event names: class, CKA_ID and CKA_LABEL (truncated). */
 struct p11_audit_obj {
     CK_OBJECT_CLASS cls; /* AUDIT_NONE when unknown */

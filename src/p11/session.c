@@ -109,10 +109,10 @@ static void audit_login(struct hsm *h, struct session *s, CK_USER_TYPE user, CK_
 {
     CK_SLOT_ID slot = session_slot(s);
     CK_SESSION_HANDLE sh = session_handle(s);
-    p11_audit_user(h, "login", AUDIT_AUTH, slot, sh, user, rv, false);
+    p11_audit_user(h, "login", AUDIT_AUTH, slot, sh, user, NULL, rv, false);
     if (rv == CKR_PIN_INCORRECT && user != CKU_CONTEXT_SPECIFIC &&
         audit_wants(h->audit, AUDIT_AUTH) && pin_locked(session_token(s), user))
-        p11_audit_user(h, "lockout", AUDIT_AUTH, slot, sh, user, CKR_PIN_LOCKED, true);
+        p11_audit_user(h, "lockout", AUDIT_AUTH, slot, sh, user, NULL, CKR_PIN_LOCKED, true);
 }
 
 /* 5.6 */

@@ -108,7 +108,7 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
     if (pPin == NULL || pLabel == NULL)
         return CKR_ARGUMENTS_BAD;
     rv = token_init(t, pPin, ulPinLen, pLabel);
-    p11_audit_user(h, "token_init", AUDIT_ADMIN, slotID, AUDIT_NONE, CKU_SO, rv, true);
+    p11_audit_user(h, "token_init", AUDIT_ADMIN, slotID, AUDIT_NONE, CKU_SO, NULL, rv, true);
     return rv;
 }
 
@@ -130,7 +130,7 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
         token_info(session_token(s), &info);
         const char *event = (info.flags & CKF_USER_PIN_LOCKED) ? "pin_reset" : "pin_init";
         rv = token_init_pin(session_token(s), pPin, ulPinLen);
-        p11_audit_user(h, event, AUDIT_ADMIN, session_slot(s), hSession, CKU_SO, rv, true);
+        p11_audit_user(h, event, AUDIT_ADMIN, session_slot(s), hSession, CKU_SO, NULL, rv, true);
     }
     session_put(s);
     return rv;
@@ -153,7 +153,8 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
     if (rv != CKR_ARGUMENTS_BAD) {
         CK_STATE st = session_state(s);
         CK_USER_TYPE who = st == CKS_RW_SO_FUNCTIONS ? CKU_SO : CKU_USER;
-        p11_audit_user(h, "pin_change", AUDIT_ADMIN, session_slot(s), hSession, who, rv, true);
+        p11_audit_user(h, "pin_change", AUDIT_ADMIN, session_slot(s), hSession, who, NULL, rv,
+                       true);
     }
     session_put(s);
     return rv;

@@ -16,24 +16,6 @@ static void copy_str(char *dst, size_t size, const char *src)
     snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
-/* One administrative record; sync waits for the disk (wipe, restore). */
-static void vendor_audit(struct hsm *h, const char *event, enum audit_class cls, CK_SLOT_ID slot,
-                         CK_SESSION_HANDLE session, const char *detail, CK_RV rv, bool sync)
-{
-    if (!audit_wants(h->audit, cls))
-        return;
-    struct audit_event e;
-    audit_event_init(&e, event, cls);
-    e.slot = slot;
-    e.session = session;
-    e.detail = detail;
-    e.rv = rv;
-    if (sync)
-        audit_log_sync(h->audit, &e);
-    else
-        audit_log(h->audit, &e);
-}
-
 static CK_RV CRATON_GetStatus(CK_CRATON_STATUS *status)
 {
     if (status == NULL)
@@ -96,8 +78,8 @@ static CK_RV CRATON_SelfTest(CK_CRATON_SELFTEST_RESULT *results, CK_ULONG_PTR co
         rv = CKR_GENERAL_ERROR;
     snprintf(detail, sizeof(detail), "on request: %zu of %d self-tests passed in %.1f ms",
              (size_t)SELFTEST_COUNT - failed, SELFTEST_COUNT, ms);
-    vendor_audit(h, "self_test", AUDIT_SYSTEM, AUDIT_NONE, AUDIT_NONE, detail,
-                 rv == CKR_OK ? CKR_OK : CKR_GENERAL_ERROR, false);
+    p11_audit_user(h, "self_test", AUDIT_SYSTEM, AUDIT_NONE, AUDIT_NONE, AUDIT_NONE, detail,
+                   rv == CKR_OK ? CKR_OK : CKR_GENERAL_ERROR, false);
     if (rv != CKR_OK) {
         snprintf(detail, sizeof(detail), "self-tests run on request failed (%zu of %d)", failed,
                  SELFTEST_COUNT);
@@ -209,8 +191,8 @@ static CK_RV CRATON_WipeToken(CK_SLOT_ID slot)
     rv = token_wipe(t);
     snprintf(detail, sizeof(detail), "token %s wiped: every object and both PINs destroyed",
              token_serial(t));
-    vendor_audit(h, "token_wipe", AUDIT_ADMIN, slot, AUDIT_NONE, rv == CKR_OK ? detail : NULL, rv,
-                 true);
+    p11_audit_user(h, "token_wipe", AUDIT_ADMIN, slot, AUDIT_NONE, AUDIT_NONE,
+                   rv == CKR_OK ? detail : NULL, rv, true);
     return rv;
 }
 
@@ -238,8 +220,8 @@ static CK_RV CRATON_BackupToken(CK_SESSION_HANDLE hSession, const CK_UTF8CHAR *p
         snprintf(detail, sizeof(detail), "backup of token %s: %lu object records, %lu bytes",
                  token_serial(session_token(s)), objects,
                  rv == CKR_OK ? (unsigned long)*out_len : 0UL);
-        vendor_audit(h, "token_backup", AUDIT_ADMIN, session_slot(s), hSession,
-                     rv == CKR_OK ? detail : NULL, rv, false);
+        p11_audit_user(h, "token_backup", AUDIT_ADMIN, session_slot(s), hSession, AUDIT_NONE,
+                       rv == CKR_OK ? detail : NULL, rv, false);
     }
     session_put(s);
     return rv;
@@ -266,8 +248,8 @@ static CK_RV CRATON_RestoreToken(CK_SLOT_ID slot, const CK_UTF8CHAR *so_pin, CK_
                  info.serial, (unsigned long)info.from_slot, info.objects,
                  (flags & CRATON_RESTORE_FORCE) ? "; forced" : "",
                  rv == CKR_OK && !info.user_pin_restored ? "; user PIN not restored" : "");
-    vendor_audit(h, "token_restore", AUDIT_ADMIN, slot, AUDIT_NONE,
-                 detail[0] != '\0' ? detail : NULL, rv, true);
+    p11_audit_user(h, "token_restore", AUDIT_ADMIN, slot, AUDIT_NONE, AUDIT_NONE,
+                   detail[0] != '\0' ? detail : NULL, rv, true);
     return rv;
 }
 
